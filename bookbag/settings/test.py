@@ -1,0 +1,11 @@
+"""Settings for the test suite: in-memory SQLite unless DATABASE_URL is set."""
+
+from .base import *  # noqa: F403
+from .base import database_config, env
+
+SECRET_KEY = "bookbag-test-key"
+DATABASES = {"default": database_config(env("DATABASE_URL", default="sqlite://:memory:"))}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_BROKER_URL = ""
+CELERY_TASK_ALWAYS_EAGER = True
+LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -1,0 +1,28 @@
+from rest_framework.permissions import BasePermission
+
+from .models import ApiToken
+from .services import scopes_allowed
+
+
+def request_scopes(request) -> set[str]:
+    """Return the scopes of the request: the token's, or the role's for a session."""
+    if isinstance(request.auth, ApiToken):
+        return set(request.auth.scopes)
+    if request.user and request.user.is_authenticated:
+        return {str(scope) for scope in scopes_allowed(request.user)}
+    return set()
+
+
+class HasScope(BasePermission):
+    """Require the view's ``required_scopes`` mapping (action name → scope)."""
+
+    message = "This token lacks the scope this endpoint needs."
+
+    def has_permission(self, request, view) -> bool:
+        scope = view.required_scopes.get(getattr(view, "action", None) or request.method.lower())
+        if scope is None:
+            scope = view.required_scopes.get("default")
+        if scope is None:
+            return True
+        self.message = f"This token lacks the {scope!r} scope; create a token with --scope {scope}."
+        return scope in request_scopes(request)

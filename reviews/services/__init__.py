@@ -1,0 +1,17 @@
+"""Every write on queues, items, assignments and reviews goes through here."""
+
+from .assignments import assignment_claim, assignment_release, assignments_expire
+from .queues import membership_remove, membership_set, queue_create, queue_update
+from .reviewing import review_adjudicate, review_submit
+
+__all__ = [
+    "assignment_claim",
+    "assignment_release",
+    "assignments_expire",
+    "membership_remove",
+    "membership_set",
+    "queue_create",
+    "queue_update",
+    "review_adjudicate",
+    "review_submit",
+]

@@ -1,0 +1,134 @@
+"""Submitting verdicts, and the adjudication of items whose reviewers disagree."""
+
+import datetime
+import logging
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from bookbag.audit.services import audit_record, snapshot
+from bookbag.errors import Conflict, NotFound, PermissionDenied
+from rubrics.scoring import scores_clean
+
+from ..access import can_adjudicate
+from ..models import Assignment, Review, ReviewItem
+
+logger = logging.getLogger(__name__)
+
+REVIEW_FIELDS = ("item", "reviewer", "rubric", "kind", "verdict", "scores", "corrected_response", "reason")
+
+
+def _build_review(*, item: ReviewItem, reviewer, verdict: str, scores: dict | None, corrected_response: str,
+                  reason: str, time_spent_seconds: int, kind: str, assignment: Assignment | None,
+                  now: datetime.datetime) -> Review:
+    if verdict not in Review.Verdict.values:
+        raise ValidationError(
+            {"verdict": f"Unknown verdict {verdict!r}; choose approved, needs_fix or rejected."}
+        )
+    rubric = item.queue.rubric
+    review = Review(
+        item=item, assignment=assignment, reviewer=reviewer, rubric=rubric, kind=kind, verdict=verdict,
+        scores=scores_clean(rubric=rubric, scores=scores or {}),
+        # Only a needs_fix verdict keeps a rewrite, and only a rejection a reason.
+        corrected_response=corrected_response if verdict == Review.Verdict.NEEDS_FIX else "",
+        reason=reason if verdict == Review.Verdict.REJECTED else "",
+        time_spent_seconds=max(int(time_spent_seconds or 0), 0), submitted_at=now,
+    )
+    review.full_clean()
+    review.save()
+    return review
+
+
+def _settle(item: ReviewItem, actor) -> None:
+    """Finalise ``item`` once it has all its reviews: agreement makes it reviewed, else adjudication."""
+    reviews = list(item.reviews.filter(kind=Review.Kind.REVIEW).order_by("submitted_at", "id"))
+    if len(reviews) < item.queue.reviews_per_item:
+        return
+    before = {"state": item.state, "final_review": item.final_review_id}
+    verdicts = {review.verdict for review in reviews}
+    if len(verdicts) == 1:
+        # NOTE: agreeing needs_fix reviews keep the first rewrite; rewrites are not compared yet.
+        item.final_review = reviews[0]
+        item.state = ReviewItem.State.REVIEWED
+    else:
+        item.state = ReviewItem.State.ADJUDICATION
+    item.save(update_fields=["final_review", "state", "updated_at"])
+    audit_record(
+        actor=actor, action="item.settle", instance=item,
+        before=before, after={"state": item.state, "final_review": item.final_review_id},
+    )
+
+
+@transaction.atomic
+def review_submit(
+    *,
+    assignment: Assignment,
+    reviewer,
+    verdict: str,
+    scores: dict[str, Any] | None = None,
+    corrected_response: str = "",
+    reason: str = "",
+    time_spent_seconds: int = 0,
+) -> Review:
+    """Record ``reviewer``'s verdict on the item they hold, and settle the item when complete.
+
+    Raises NotFound for someone else's assignment, Conflict when the lease
+    was released or expired, and ValidationError for a missing rewrite or
+    reason or an invalid score.
+    """
+    assignment = Assignment.objects.select_for_update().select_related("item__queue__rubric").get(pk=assignment.pk)
+    if assignment.reviewer_id != reviewer.pk:
+        raise NotFound(f"Assignment {assignment.pk} not found.")
+    if assignment.state != Assignment.State.CLAIMED:
+        raise Conflict(
+            f"Assignment {assignment.pk} is {assignment.state}; claim the item again to review it.",
+            code="assignment_not_claimed",
+        )
+    item = ReviewItem.objects.select_for_update().select_related("queue__rubric").get(pk=assignment.item_id)
+    now = timezone.now()
+
+    review = _build_review(
+        item=item, reviewer=reviewer, verdict=verdict, scores=scores, corrected_response=corrected_response,
+        reason=reason, time_spent_seconds=time_spent_seconds, kind=Review.Kind.REVIEW, assignment=assignment, now=now,
+    )
+    assignment.state = Assignment.State.SUBMITTED
+    assignment.finished_at = now
+    assignment.save(update_fields=["state", "finished_at"])
+
+    audit_record(actor=reviewer, action="review.submit", instance=review, after=snapshot(review, REVIEW_FIELDS))
+    _settle(item, reviewer)
+    logger.info("review.submitted", extra={"review_id": review.pk, "item_id": item.pk, "verdict": verdict})
+    return review
+
+
+@transaction.atomic
+def review_adjudicate(
+    *,
+    item: ReviewItem,
+    lead,
+    verdict: str,
+    scores: dict[str, Any] | None = None,
+    corrected_response: str = "",
+    reason: str = "",
+    time_spent_seconds: int = 0,
+) -> Review:
+    """Record a lead's final decision on an item whose reviewers disagreed."""
+    item = ReviewItem.objects.select_for_update().select_related("queue__rubric").get(pk=item.pk)
+    if not can_adjudicate(lead, item.queue):
+        raise PermissionDenied(f"Only a lead of queue {item.queue.slug!r} adjudicates its items.")
+    if item.state != ReviewItem.State.ADJUDICATION:
+        raise Conflict(f"Item {item.pk} is {item.state}, not awaiting adjudication.", code="not_in_adjudication")
+
+    review = _build_review(
+        item=item, reviewer=lead, verdict=verdict, scores=scores, corrected_response=corrected_response,
+        reason=reason, time_spent_seconds=time_spent_seconds, kind=Review.Kind.ADJUDICATION, assignment=None,
+        now=timezone.now(),
+    )
+    item.final_review = review
+    item.state = ReviewItem.State.DONE
+    item.save(update_fields=["final_review", "state", "updated_at"])
+
+    audit_record(actor=lead, action="review.adjudicate", instance=review, after=snapshot(review, REVIEW_FIELDS))
+    return review
