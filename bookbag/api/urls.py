@@ -1,7 +1,10 @@
-"""The REST API root: each app registers its viewsets on the one router."""
+"""The REST API root. Importing each app's API module registers its routes."""
 
-from rest_framework.routers import DefaultRouter
+import exports.api  # noqa: F401
+import reviews.api.items  # noqa: F401
+import reviews.api.reviewing  # noqa: F401
+import rubrics.api  # noqa: F401
 
-router = DefaultRouter()
+from .routers import router
 
 urlpatterns = router.urls

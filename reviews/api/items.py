@@ -1,0 +1,1 @@
+"""API views; routes register on bookbag.api.routers.router."""
