@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from .formats import format_choices
+
 
 class ExportJob(models.Model):
     """A request for a training bundle, and the bundle once a worker has built it."""
@@ -11,6 +13,8 @@ class ExportJob(models.Model):
         BOTH = "both", "SFT and DPO"
 
     class Format(models.TextChoices):
+        """The built-in formats; the field's choices come from the registry in ``exports.formats``."""
+
         TRL = "trl", "TRL conversational"
         OPENAI = "openai", "OpenAI-compatible"
 
@@ -22,7 +26,7 @@ class ExportJob(models.Model):
 
     requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="export_jobs")
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.BOTH)
-    format = models.CharField(max_length=16, choices=Format.choices, default=Format.TRL)
+    format = models.CharField(max_length=16, choices=format_choices, default=Format.TRL)
     filters = models.JSONField(default=dict, blank=True)
     queues = models.ManyToManyField("reviews.Queue", related_name="export_jobs", blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)

@@ -1,0 +1,212 @@
+"""The canonical reviewed example that every export format is written from.
+
+An example contains the conversation before the reviewed reply (``context``),
+the reply itself (``original``), the human rewrite (``gold``, for needs_fix
+verdicts) and the tools offered to the model. Messages are checked and
+normalised once here, so each format writer only rearranges them:
+
+- roles are system, user, assistant or tool (``developer`` becomes system);
+- text-only content, as a string (lists of text parts are joined);
+- ``tool_calls[].function.arguments`` is a JSON string, the OpenAI encoding;
+- every tool message answers an earlier tool call by ``tool_call_id``;
+- the context ends with a user or tool turn, the reply is an assistant turn.
+"""
+
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from reviews.models import Review, ReviewItem
+
+ROLES = ("system", "user", "assistant", "tool")
+ROLE_ALIASES = {"developer": "system"}
+PROMPT_END_ROLES = ("user", "tool")
+
+
+class InvalidExample(ValueError):
+    """A reviewed item whose messages no training format can carry; the export skips it."""
+
+
+@dataclass(frozen=True)
+class ReviewedExample:
+    """One reviewed reply with its final verdict, ready for the format writers."""
+
+    example_id: str
+    item_id: int
+    verdict: str
+    context: list[dict[str, Any]]
+    original: dict[str, Any]
+    gold: dict[str, Any] | None
+    tools: list[dict[str, Any]] | None
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sft_target(self) -> dict[str, Any] | None:
+        """Return the reply to train on: the original if approved, the rewrite if fixed, else None."""
+        if self.verdict == Review.Verdict.APPROVED:
+            return self.original
+        if self.verdict == Review.Verdict.NEEDS_FIX:
+            return self.gold
+        return None
+
+    @property
+    def preference_pair(self) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """Return ``(chosen, rejected)`` for a needs_fix verdict whose two replies differ, else None."""
+        if self.verdict != Review.Verdict.NEEDS_FIX or self.pair_is_identical:
+            return None
+        return self.gold, self.original
+
+    @property
+    def pair_is_identical(self) -> bool:
+        """Tell whether the rewrite equals the original once runs of whitespace are collapsed."""
+        if self.verdict != Review.Verdict.NEEDS_FIX or self.original.get("tool_calls"):
+            return False
+        return _collapse_whitespace(self.gold["content"]) == _collapse_whitespace(self.original["content"] or "")
+
+
+def _collapse_whitespace(text: str) -> str:
+    return " ".join(text.split())
+
+
+def example_from_item(item: ReviewItem) -> ReviewedExample:
+    """Build the example of ``item`` from its final review.
+
+    Raises InvalidExample, naming the message and the problem, when the
+    item's messages break one of the rules in this module's docstring.
+    """
+    review = item.final_review
+    if review is None:
+        raise InvalidExample(f"item {item.pk} has no final review")
+
+    context = _conversation_clean(item.conversation)
+    original = _response_clean(item.response, known_call_ids=_call_ids(context))
+    gold = None
+    if review.verdict == Review.Verdict.NEEDS_FIX:
+        gold = {"role": "assistant", "content": review.corrected_response.strip()}
+
+    return ReviewedExample(
+        example_id=f"item-{item.pk}",
+        item_id=item.pk,
+        verdict=review.verdict,
+        context=context,
+        original=original,
+        gold=gold,
+        tools=_tools_clean(item.tools),
+        provenance=_provenance(item, review),
+    )
+
+
+def _provenance(item: ReviewItem, review: Review) -> dict[str, Any]:
+    return {
+        "item_id": item.pk,
+        "source": item.source,
+        "external_id": item.external_id,
+        "queue": item.queue.slug,
+        "rubric_slug": review.rubric.slug,
+        "rubric_version": review.rubric.version,
+        "reviewer_id": review.reviewer_id,
+        "reviewed_at": review.submitted_at.isoformat(),
+        "verdict": review.verdict,
+        "model": item.model,
+    }
+
+
+def _conversation_clean(conversation: Any) -> list[dict[str, Any]]:
+    if not isinstance(conversation, list) or not conversation:
+        raise InvalidExample("the conversation before the reply is empty; a prompt needs at least one user turn")
+
+    messages: list[dict[str, Any]] = []
+    for position, message in enumerate(conversation):
+        messages.append(_message_clean(message, position=position, known_call_ids=_call_ids(messages)))
+
+    if messages[-1]["role"] not in PROMPT_END_ROLES:
+        raise InvalidExample(
+            f"the conversation's last turn has role {messages[-1]['role']!r}; the reply must follow a user or tool turn"
+        )
+    return messages
+
+
+def _response_clean(response: Any, *, known_call_ids: set[str]) -> dict[str, Any]:
+    if isinstance(response, dict) and "role" not in response:
+        response = {**response, "role": "assistant"}
+    message = _message_clean(response, position="response", known_call_ids=known_call_ids)
+    if message["role"] != "assistant":
+        raise InvalidExample(f"the reviewed reply has role {message['role']!r}; it must be an assistant turn")
+    return message
+
+
+def _call_ids(messages: list[dict[str, Any]]) -> set[str]:
+    return {call["id"] for message in messages for call in message.get("tool_calls", [])}
+
+
+def _message_clean(message: Any, *, position: int | str, known_call_ids: set[str]) -> dict[str, Any]:
+    if not isinstance(message, dict):
+        raise InvalidExample(f"message {position} is a {type(message).__name__}, not an object")
+    role = ROLE_ALIASES.get(message.get("role"), message.get("role"))
+    if role not in ROLES:
+        raise InvalidExample(f"message {position} has role {role!r}; expected one of {', '.join(ROLES)}")
+
+    clean: dict[str, Any] = {"role": role, "content": _content_text(message.get("content"), position=position)}
+    if role != "assistant" and clean["content"] is None:
+        raise InvalidExample(f"{role} message {position} has no content")
+    if role == "assistant" and message.get("tool_calls"):
+        if not isinstance(message["tool_calls"], list):
+            raise InvalidExample(f"assistant message {position} has tool_calls that are not a list")
+        clean["tool_calls"] = [
+            _tool_call_clean(call, position=position, index=index) for index, call in enumerate(message["tool_calls"])
+        ]
+    if role == "assistant" and not clean["content"] and "tool_calls" not in clean:
+        raise InvalidExample(f"assistant message {position} has neither content nor tool calls")
+    if role == "tool":
+        clean.update(_tool_reply_fields(message, position=position, known_call_ids=known_call_ids))
+    return clean
+
+
+def _content_text(content: Any, *, position: int | str) -> str | None:
+    if content is None or isinstance(content, str):
+        return content
+    if isinstance(content, list) and all(isinstance(part, dict) and part.get("type") == "text" for part in content):
+        return "".join(str(part.get("text", "")) for part in content)
+    raise InvalidExample(f"message {position} has non-text content; only text is exported")
+
+
+def _tool_call_clean(call: Any, *, position: int | str, index: int) -> dict[str, Any]:
+    where = f"tool call {index} of message {position}"
+    if not isinstance(call, dict) or not isinstance(call.get("function"), dict):
+        raise InvalidExample(f"{where} has no function object")
+    if not call.get("id"):
+        raise InvalidExample(f"{where} has no id; tool replies link to calls by id")
+    function = call["function"]
+    if not function.get("name"):
+        raise InvalidExample(f"{where} has no function name")
+
+    arguments = function.get("arguments", "{}")
+    if isinstance(arguments, str):
+        try:
+            json.loads(arguments)
+        except json.JSONDecodeError as error:
+            raise InvalidExample(f"{where} has arguments that are not valid JSON ({error.msg})") from error
+    else:
+        arguments = json.dumps(arguments, ensure_ascii=False)
+    return {"id": str(call["id"]), "type": "function", "function": {"name": function["name"], "arguments": arguments}}
+
+
+def _tool_reply_fields(message: dict[str, Any], *, position: int | str, known_call_ids: set[str]) -> dict[str, Any]:
+    call_id = message.get("tool_call_id")
+    if not call_id or call_id not in known_call_ids:
+        raise InvalidExample(
+            f"tool message {position} has tool_call_id {call_id!r}, which matches no earlier tool call"
+        )
+    fields: dict[str, Any] = {"tool_call_id": str(call_id)}
+    if message.get("name"):
+        fields["name"] = str(message["name"])
+    return fields
+
+
+def _tools_clean(tools: Any) -> list[dict[str, Any]] | None:
+    if not tools:
+        return None
+    if not isinstance(tools, list) or not all(isinstance(tool, dict) for tool in tools):
+        raise InvalidExample("the item's tools are not a list of tool schema objects")
+    return copy.deepcopy(tools)
