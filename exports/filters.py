@@ -1,0 +1,167 @@
+"""Checking and normalising the filters of an export request.
+
+The normalised filters are stored on the job as JSON, so a job can be built
+again from its row alone and the manifest shows exactly what was selected.
+"""
+
+import datetime
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from bookbag.errors import NotFound
+from reviews.access import queues_managed
+from reviews.models import Queue, Review
+from rubrics.models import Rubric
+
+from .models import ExportJob
+
+FILTER_KEYS = (
+    "queues", "verdicts", "reviewers", "rubric_versions", "reviewed_after", "reviewed_before", "since_export",
+)
+RUBRIC_VERSION_PATTERN = re.compile(r"^(?P<slug>[-a-zA-Z0-9_]+)@(?P<version>[1-9][0-9]*)$")
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    """Selection of final reviews for an export. An empty list means no restriction, except for ``queues``."""
+
+    queues: list[str]
+    verdicts: list[str] = field(default_factory=list)
+    reviewers: list[str] = field(default_factory=list)
+    rubric_versions: list[str] = field(default_factory=list)
+    reviewed_after: str | None = None
+    reviewed_before: str | None = None
+    since_export: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ExportFilters":
+        return cls(**{key: data.get(key) for key in FILTER_KEYS if key in data})
+
+
+def filters_clean(*, requester, raw: Any) -> tuple[ExportFilters, list[Queue]]:
+    """Check ``raw`` request filters and return them normalised, with the queues they name.
+
+    Without ``queues`` the export covers every queue ``requester`` manages.
+    Raises NotFound for a queue slug or ``since_export`` job the requester
+    cannot see, and ValidationError, keyed by filter, for anything else.
+    """
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ValidationError({"filters": "Filters must be an object such as {\"queues\": [\"support\"]}."})
+    unknown = sorted(set(raw) - set(FILTER_KEYS))
+    if unknown:
+        raise ValidationError({"filters": f"Unknown filter {unknown[0]!r}; use {', '.join(FILTER_KEYS)}."})
+
+    queues = _queues_clean(requester, _string_list(raw, "queues"))
+    after = _moment(raw, "reviewed_after")
+    before = _moment(raw, "reviewed_before")
+    if after and before and after >= before:
+        raise ValidationError({"reviewed_before": "reviewed_before must be later than reviewed_after."})
+
+    filters = ExportFilters(
+        queues=sorted(queue.slug for queue in queues),
+        verdicts=_verdicts_clean(_string_list(raw, "verdicts")),
+        reviewers=_reviewers_clean(_string_list(raw, "reviewers")),
+        rubric_versions=_rubric_versions_clean(_string_list(raw, "rubric_versions")),
+        reviewed_after=after.isoformat() if after else None,
+        reviewed_before=before.isoformat() if before else None,
+        since_export=_since_export_clean(requester, raw.get("since_export")),
+    )
+    return filters, queues
+
+
+def _string_list(raw: dict[str, Any], key: str) -> list[str]:
+    value = raw.get(key) or []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(entry, str) and entry for entry in value):
+        raise ValidationError({key: f"{key} must be a list of non-empty strings, not {value!r}."})
+    return sorted(set(value))
+
+
+def _queues_clean(requester, slugs: list[str]) -> list[Queue]:
+    managed = queues_managed(requester)
+    if not slugs:
+        queues = list(managed.order_by("slug"))
+        if not queues:
+            raise ValidationError({"queues": "You manage no queues, so there is nothing to export."})
+        return queues
+
+    found = {queue.slug: queue for queue in managed.filter(slug__in=slugs)}
+    for slug in slugs:
+        if slug not in found:
+            raise NotFound(f"Queue {slug!r} not found among the queues you manage; check the slug.")
+    return [found[slug] for slug in slugs]
+
+
+def _verdicts_clean(verdicts: list[str]) -> list[str]:
+    for verdict in verdicts:
+        if verdict not in Review.Verdict.values:
+            raise ValidationError(
+                {"verdicts": f"Unknown verdict {verdict!r}; choose from {', '.join(Review.Verdict.values)}."}
+            )
+    return verdicts
+
+
+def _reviewers_clean(usernames: list[str]) -> list[str]:
+    User = get_user_model()
+    known = set(User.objects.filter(username__in=usernames).values_list("username", flat=True))
+    for username in usernames:
+        if username not in known:
+            raise ValidationError({"reviewers": f"Reviewer {username!r} not found; check the username."})
+    return usernames
+
+
+def _rubric_versions_clean(labels: list[str]) -> list[str]:
+    for label in labels:
+        match = RUBRIC_VERSION_PATTERN.match(label)
+        if match is None:
+            raise ValidationError(
+                {"rubric_versions": f"Rubric version {label!r} is invalid; write it as slug@version, "
+                                    "e.g. helpfulness@2."}
+            )
+        if not Rubric.objects.filter(slug=match["slug"], version=int(match["version"])).exists():
+            raise ValidationError({"rubric_versions": f"Rubric version {label!r} not found."})
+    return labels
+
+
+def _moment(raw: dict[str, Any], key: str) -> datetime.datetime | None:
+    value = raw.get(key)
+    if value in (None, ""):
+        return None
+    parsed = None
+    if isinstance(value, str):
+        try:
+            parsed = parse_datetime(value)
+            if parsed is None and parse_date(value) is not None:
+                parsed = datetime.datetime.combine(parse_date(value), datetime.time.min)
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        raise ValidationError(
+            {key: f"{key} {value!r} is invalid; use an ISO 8601 date or time such as 2026-05-01T00:00:00Z."}
+        )
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, datetime.UTC)
+    return parsed.astimezone(datetime.UTC)
+
+
+def _since_export_clean(requester, value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise ValidationError({"since_export": f"since_export must be an export job id, not {value!r}."})
+    job_id = int(value)
+    if not ExportJob.objects.filter(pk=job_id, requester=requester).exists():
+        raise NotFound(f"Export {job_id} not found among your exports; since_export names one of your own jobs.")
+    return job_id

@@ -1,0 +1,277 @@
+"""Requesting, building and downloading export bundles.
+
+``export_request`` records a job and enqueues its build once the transaction
+commits. ``export_build`` runs in a worker (or in-process for the ``export``
+command): it claims the job, streams the selected reviews into a bundle in a
+temporary directory, and moves the finished zip into storage. A build is not
+one transaction, because progress must be visible while it runs. The claim
+and the final state change are each their own transaction.
+"""
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bookbag.audit.services import audit_record, snapshot
+from bookbag.errors import BookbagError, Conflict, NotFound, PermissionDenied
+from reviews.access import is_manager
+
+from .bundle import BuiltBundle, BundleWriter
+from .examples import InvalidExample, example_from_item
+from .filters import ExportFilters, filters_clean
+from .formats import format_get
+from .models import ExportJob
+from .selectors import export_item_list, export_job_list
+
+logger = logging.getLogger(__name__)
+
+JOB_FIELDS = ("requester", "kind", "format", "filters", "idempotency_key", "state")
+KINDS = {ExportJob.Kind.SFT: ["sft"], ExportJob.Kind.DPO: ["dpo"], ExportJob.Kind.BOTH: ["sft", "dpo"]}
+CHUNK_SIZE = 500
+# Expected failures: the job's own filters or data no longer work. Anything else is a bug and is re-raised.
+EXPECTED_ERRORS = (BookbagError, ValidationError)
+
+
+def export_request(
+    *,
+    requester,
+    kind: str,
+    format: str,
+    filters: dict[str, Any] | None,
+    idempotency_key: str = "",
+    enqueue: bool = True,
+) -> ExportJob:
+    """Record an export job for ``requester`` and enqueue its build after commit.
+
+    A key that ``requester`` already used returns that job, unless the new
+    request differs, which raises Conflict. ``enqueue=False`` leaves the build
+    to the caller (the ``export`` command runs it in-process).
+    Raises PermissionDenied for non-managers, NotFound for a queue slug or
+    ``since_export`` job outside the requester's reach, and ValidationError
+    for any other invalid value.
+    """
+    if not is_manager(requester):
+        raise PermissionDenied("Only managers request exports.")
+    if kind not in ExportJob.Kind.values:
+        raise ValidationError({"kind": f"Unknown export kind {kind!r}; choose sft, dpo or both."})
+    format_get(format)
+    cleaned, queues = filters_clean(requester=requester, raw=filters)
+
+    if idempotency_key:
+        existing = _job_for_key(requester, idempotency_key, kind=kind, format=format, filters=cleaned)
+        if existing is not None:
+            return existing
+    try:
+        job = _job_create(requester, kind=kind, format=format, filters=cleaned, queues=queues,
+                          idempotency_key=idempotency_key, enqueue=enqueue)
+    except IntegrityError:
+        # A concurrent request with the same key won the insert; return its job.
+        existing = _job_for_key(requester, idempotency_key, kind=kind, format=format, filters=cleaned)
+        if existing is None:
+            raise
+        return existing
+    return job
+
+
+def _job_for_key(requester, key: str, *, kind: str, format: str, filters: ExportFilters) -> ExportJob | None:
+    job = ExportJob.objects.filter(requester=requester, idempotency_key=key).first()
+    if job is None:
+        return None
+    if (job.kind, job.format, job.filters) != (kind, format, filters.as_json()):
+        raise Conflict(
+            f"Idempotency key {key!r} was already used for export {job.pk} with other parameters; "
+            "use a new key for a different export.",
+            code="idempotency_key_reused",
+        )
+    return job
+
+
+@transaction.atomic
+def _job_create(requester, *, kind: str, format: str, filters: ExportFilters, queues: list,
+                idempotency_key: str, enqueue: bool) -> ExportJob:
+    job = ExportJob(
+        requester=requester, kind=kind, format=format, filters=filters.as_json(), idempotency_key=idempotency_key
+    )
+    job.full_clean()
+    job.save()
+    job.queues.set(queues)
+    audit_record(actor=requester, action="export.request", instance=job, after=snapshot(job, JOB_FIELDS))
+
+    if enqueue:
+        from .tasks import build_export
+
+        transaction.on_commit(lambda: build_export.delay(job.pk))
+    logger.info("export.requested", extra={"job_id": job.pk, "requester_id": requester.pk})
+    return job
+
+
+def export_build(*, job_id: int) -> ExportJob | None:
+    """Build the bundle of a queued job and store it; return the job, or None if it was not queued.
+
+    A redelivered or repeated task finds the job no longer queued and does
+    nothing. A failure marks the job failed with its error; errors other than
+    our own and ValidationError are re-raised after that.
+    """
+    job = _job_claim(job_id)
+    if job is None:
+        logger.info("export.build_skipped", extra={"job_id": job_id})
+        return None
+    logger.info("export.build_started", extra={"job_id": job.pk})
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="bookbag-export-") as directory:
+            built = _bundle_build(job, Path(directory))
+            _job_succeed(job, built)
+    except EXPECTED_ERRORS as error:
+        _job_fail(job, error)
+        return job
+    except Exception as error:
+        _job_fail(job, error)
+        raise
+    logger.info("export.build_succeeded", extra={"job_id": job.pk, "rows": job.counts.get("rows")})
+    return job
+
+
+@transaction.atomic
+def _job_claim(job_id: int) -> ExportJob | None:
+    now = timezone.now()
+    claimed = ExportJob.objects.filter(pk=job_id, state=ExportJob.State.QUEUED).update(
+        state=ExportJob.State.RUNNING, started_at=now
+    )
+    if not claimed:
+        return None
+    job = ExportJob.objects.select_related("requester").get(pk=job_id)
+    audit_record(
+        actor=None, action="export.start", instance=job,
+        before={"state": ExportJob.State.QUEUED}, after={"state": ExportJob.State.RUNNING},
+    )
+    return job
+
+
+def _bundle_build(job: ExportJob, directory: Path) -> BuiltBundle:
+    """Stream the job's reviewed items into a bundle in ``directory``, recording progress per chunk."""
+    filters = ExportFilters.from_json(job.filters)
+    items = export_item_list(filters=filters)
+    total = items.count()
+    ExportJob.objects.filter(pk=job.pk).update(rows_total=total, rows_done=0)
+    job.rows_total = total
+
+    writer = BundleWriter(directory=directory, export_format=format_get(job.format), kinds=KINDS[job.kind])
+    try:
+        done = 0
+        for item in items.iterator(chunk_size=CHUNK_SIZE):
+            _item_add(writer, item)
+            done += 1
+            if done % CHUNK_SIZE == 0:
+                ExportJob.objects.filter(pk=job.pk).update(rows_done=done)
+        job.rows_done = done
+        return writer.finish(header=_manifest_header(job, filters))
+    finally:
+        writer.close()
+
+
+def _item_add(writer: BundleWriter, item) -> None:
+    try:
+        writer.add(example_from_item(item))
+    except InvalidExample as error:
+        review = item.final_review
+        writer.skip(item_id=item.pk, verdict=review.verdict, rubric_version=review.rubric.label, reason=str(error))
+        logger.warning("export.item_skipped", extra={"item_id": item.pk, "reason": str(error)})
+
+
+def _manifest_header(job: ExportJob, filters: ExportFilters) -> dict[str, Any]:
+    return {
+        "bundle_id": f"bookbag-export-{job.pk}",
+        "job_id": job.pk,
+        "created_at": timezone.now().isoformat(),
+        "requested_at": job.created_at.isoformat(),
+        "filters": filters.as_json(),
+        "kind": job.kind,
+        "format": job.format,
+        "code_version": _code_version(),
+    }
+
+
+def _code_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("bookbag")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class _MovableFile(File):
+    """A finished zip that file-system storage can move into place instead of copying."""
+
+    def temporary_file_path(self) -> str:
+        return self.file.name
+
+
+@transaction.atomic
+def _job_succeed(job: ExportJob, built: BuiltBundle) -> None:
+    with built.path.open("rb") as handle:
+        job.bundle.save(f"bundle-{job.pk}.zip", _MovableFile(handle), save=False)
+    job.sha256 = built.sha256
+    job.manifest = built.manifest
+    job.counts = built.manifest["counts"]
+    job.state = ExportJob.State.SUCCEEDED
+    job.finished_at = timezone.now()
+    job.error = ""
+    job.full_clean()
+    job.save()
+    audit_record(
+        actor=None, action="export.succeed", instance=job,
+        before={"state": ExportJob.State.RUNNING},
+        after={"state": job.state, "bundle": job.bundle.name, "sha256": job.sha256, "counts": job.counts},
+    )
+
+
+def _error_message(error: Exception) -> str:
+    if isinstance(error, BookbagError):
+        return error.message
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return f"Unexpected error while building the bundle: {type(error).__name__}: {error}"
+
+
+@transaction.atomic
+def _job_fail(job: ExportJob, error: Exception) -> None:
+    message = _error_message(error)
+    ExportJob.objects.filter(pk=job.pk).update(
+        state=ExportJob.State.FAILED, error=message, finished_at=timezone.now()
+    )
+    job.refresh_from_db()
+    audit_record(
+        actor=None, action="export.fail", instance=job,
+        before={"state": ExportJob.State.RUNNING}, after={"state": job.state, "error": message},
+    )
+    logger.error("export.build_failed", extra={"job_id": job.pk, "error": message}, exc_info=error)
+
+
+@transaction.atomic
+def export_download(*, job_id: int, actor) -> ExportJob:
+    """Return ``actor``'s succeeded job for download and record the download.
+
+    Raises NotFound for another user's job and Conflict before the job has succeeded.
+    """
+    job = export_job_list(requester=actor).filter(pk=job_id).first() if is_manager(actor) else None
+    if job is None:
+        raise NotFound(f"Export {job_id} not found among your exports.")
+    if job.state == ExportJob.State.FAILED:
+        raise Conflict(f"Export {job.pk} failed, so it has no bundle: {job.error}", code="export_failed")
+    if job.state != ExportJob.State.SUCCEEDED:
+        raise Conflict(
+            f"Export {job.pk} is {job.state}; download it once its state is succeeded.", code="export_not_ready"
+        )
+    audit_record(
+        actor=actor, action="export.download", instance=job, after={"bundle": job.bundle.name, "sha256": job.sha256}
+    )
+    return job
+
