@@ -1,0 +1,225 @@
+import hashlib
+import io
+import json
+import zipfile
+
+import pytest
+from rest_framework.test import APIClient
+
+from bookbag.audit.models import AuditEvent
+from bookbag.tokens.services import token_create
+from exports.models import ExportJob
+from tests.factories import ManagerFactory, QueueFactory
+
+pytestmark = pytest.mark.django_db
+
+EXPORTS_URL = "/api/v1/exports/"
+
+
+def _client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def _create(client, django_capture_on_commit_callbacks, payload):
+    with django_capture_on_commit_callbacks(execute=True):
+        return client.post(EXPORTS_URL, payload, format="json")
+
+
+def _queued_job(manager, queue) -> ExportJob:
+    return ExportJob.objects.create(requester=manager, filters={"queues": [queue.slug]})
+
+
+def test_create_returns_202_with_job(manager, queue, django_capture_on_commit_callbacks):
+    response = _create(_client(manager), django_capture_on_commit_callbacks,
+                       {"kind": "sft", "format": "openai", "filters": {"queues": [queue.slug]}})
+
+    assert response.status_code == 202
+    body = response.json()
+    job = ExportJob.objects.get(pk=body["id"])
+    assert job.requester == manager
+    assert (body["kind"], body["format"]) == ("sft", "openai")
+    assert body["filters"]["queues"] == [queue.slug]
+
+
+def test_created_job_is_built_eagerly(manager, queue, mixed_items, django_capture_on_commit_callbacks):
+    client = _client(manager)
+    created = _create(client, django_capture_on_commit_callbacks, {"filters": {"queues": [queue.slug]}}).json()
+
+    body = client.get(f"{EXPORTS_URL}{created['id']}/").json()
+
+    assert body["state"] == "succeeded"
+    assert body["progress"] == 1.0
+    assert body["counts"]["rows"] == {"sft": 3, "dpo": 2}
+    assert body["download_url"] == f"http://testserver/api/v1/exports/{created['id']}/download/"
+
+
+def test_status_shows_job(manager, queue, mixed_items, django_capture_on_commit_callbacks):
+    client = _client(manager)
+    created = _create(client, django_capture_on_commit_callbacks, {"filters": {"queues": [queue.slug]}}).json()
+
+    response = client.get(f"{EXPORTS_URL}{created['id']}/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert {"id", "state", "progress", "counts", "error"} <= set(body)
+    assert body["kind"] == "both"
+    assert body["format"] == "trl"
+    assert body["error"] == ""
+    assert body["sha256"] == ExportJob.objects.get(pk=created["id"]).sha256
+
+
+def test_download_returns_zip(manager, queue, mixed_items, django_capture_on_commit_callbacks):
+    client = _client(manager)
+    created = _create(client, django_capture_on_commit_callbacks, {"filters": {"queues": [queue.slug]}}).json()
+
+    status = client.get(f"{EXPORTS_URL}{created['id']}/").json()
+    response = client.get(f"{EXPORTS_URL}{created['id']}/download/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"] == f'attachment; filename="bookbag-export-{created["id"]}.zip"'
+    data = b"".join(response.streaming_content)
+    assert hashlib.sha256(data).hexdigest() == status["sha256"]
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        for entry in manifest["files"]:
+            assert hashlib.sha256(archive.read(entry["path"])).hexdigest() == entry["sha256"]
+
+
+def test_download_writes_audit_event(manager, queue, mixed_items, django_capture_on_commit_callbacks):
+    client = _client(manager)
+    created = _create(client, django_capture_on_commit_callbacks, {"filters": {"queues": [queue.slug]}}).json()
+
+    client.get(f"{EXPORTS_URL}{created['id']}/download/")
+
+    event = AuditEvent.objects.get(action="export.download", object_id=str(created["id"]))
+    assert event.actor == manager
+    assert event.channel == "api"
+
+
+def test_download_before_success_is_409(manager, queue):
+    job = _queued_job(manager, queue)
+
+    response = _client(manager).get(f"{EXPORTS_URL}{job.pk}/download/")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "export_not_ready"
+    assert response.json()["message"] == f"Export {job.pk} is queued; download it once its state is succeeded."
+
+
+def test_download_of_failed_job_is_409(manager, queue):
+    job = _queued_job(manager, queue)
+    ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.FAILED, error="Disk full.")
+
+    response = _client(manager).get(f"{EXPORTS_URL}{job.pk}/download/")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "export_failed"
+    assert "Disk full." in response.json()["message"]
+
+
+def test_download_accepting_only_zip_still_answers(manager, queue):
+    job = _queued_job(manager, queue)
+
+    response = _client(manager).get(f"{EXPORTS_URL}{job.pk}/download/", HTTP_ACCEPT="application/zip")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "export_not_ready"
+
+
+def test_idempotency_key_returns_same_job(manager, queue, django_capture_on_commit_callbacks):
+    client = _client(manager)
+    payload = {"filters": {"queues": [queue.slug]}, "idempotency_key": "nightly-2026-05-01"}
+
+    first = _create(client, django_capture_on_commit_callbacks, payload)
+    second = _create(client, django_capture_on_commit_callbacks, payload)
+
+    assert first.status_code == second.status_code == 202
+    assert first.json()["id"] == second.json()["id"]
+    assert ExportJob.objects.count() == 1
+
+
+def test_reviewer_cannot_create(reviewer, queue, django_capture_on_commit_callbacks):
+    response = _create(_client(reviewer), django_capture_on_commit_callbacks, {"filters": {"queues": [queue.slug]}})
+
+    assert response.status_code == 403
+    assert ExportJob.objects.count() == 0
+
+
+def test_reviewer_cannot_list(reviewer):
+    assert _client(reviewer).get(EXPORTS_URL).status_code == 403
+
+
+def test_token_without_export_scope_is_403(manager, queue, django_capture_on_commit_callbacks):
+    _, key = token_create(user=manager, scopes=["read"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+
+    response = _create(client, django_capture_on_commit_callbacks, {"filters": {"queues": [queue.slug]}})
+
+    assert response.status_code == 403
+    assert "--scope export" in response.json()["message"]
+
+
+def test_token_with_export_scope_creates(manager, queue, django_capture_on_commit_callbacks):
+    _, key = token_create(user=manager, scopes=["export"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+
+    response = _create(client, django_capture_on_commit_callbacks, {"filters": {"queues": [queue.slug]}})
+
+    assert response.status_code == 202
+
+
+def test_other_users_job_is_404(manager, queue):
+    other = ManagerFactory(username="other-manager")
+    job = _queued_job(other, queue)
+    client = _client(manager)
+
+    assert client.get(f"{EXPORTS_URL}{job.pk}/").status_code == 404
+    assert client.get(f"{EXPORTS_URL}{job.pk}/download/").status_code == 404
+
+
+def test_unmanaged_queue_slug_is_404(manager, queue, django_capture_on_commit_callbacks):
+    QueueFactory(slug="foreign")
+
+    response = _create(_client(manager), django_capture_on_commit_callbacks,
+                       {"filters": {"queues": [queue.slug, "foreign"]}})
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert "'foreign'" in response.json()["message"]
+
+
+def test_list_shows_own_jobs(manager, queue):
+    mine = _queued_job(manager, queue)
+    _queued_job(ManagerFactory(username="other-manager"), queue)
+
+    response = _client(manager).get(EXPORTS_URL)
+
+    assert response.status_code == 200
+    assert [job["id"] for job in response.json()["results"]] == [mine.pk]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"kind": "rlhf"}, "kind"),
+        ({"format": "alpaca"}, "format"),
+        ({"filters": "support"}, "filters"),
+        ({"filters": {"verdicts": ["great"]}}, "verdicts"),
+        ({"idempotency_key": "k" * 201}, "idempotency_key"),
+    ],
+)
+def test_invalid_payload_is_400(manager, queue, django_capture_on_commit_callbacks, payload, field):
+    response = _create(_client(manager), django_capture_on_commit_callbacks, payload)
+
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert ExportJob.objects.count() == 0
+
+
+def test_anonymous_is_rejected(db):
+    assert APIClient().get(EXPORTS_URL).status_code in (401, 403)
