@@ -5,9 +5,13 @@ superuser) and manages the queues where their membership role is
 ``manager``; reviewers and leads see only the queues they belong to.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from .models import Queue, QueueMembership, ReviewItem
+from rubrics.models import Rubric
+
+from .models import Assignment, Queue, QueueMembership, Review, ReviewItem
+
+OVERSEEING_ROLES = (QueueMembership.Role.LEAD, QueueMembership.Role.MANAGER)
 
 
 def is_manager(user) -> bool:
@@ -36,8 +40,57 @@ def queues_managed(user) -> QuerySet[Queue]:
     ).distinct()
 
 
+def queues_overseen(user) -> QuerySet[Queue]:
+    """Return the queues where ``user`` is a lead or manager (every queue for a superuser).
+
+    Overseers adjudicate the queue's items and see every review in it, blind or not.
+    """
+    if not (user and user.is_authenticated and user.is_active):
+        return Queue.objects.none()
+    if user.is_superuser:
+        return Queue.objects.all()
+    return Queue.objects.filter(memberships__user=user, memberships__role__in=OVERSEEING_ROLES).distinct()
+
+
 def items_visible(user) -> QuerySet[ReviewItem]:
     return ReviewItem.objects.filter(queue__in=queues_visible(user))
+
+
+def _work_visible(user, queue_field: str) -> Q:
+    """Match the rows ``user`` may see through ``queue_field``.
+
+    A reviewer sees their own rows in their queues, and every member's rows in
+    queues that are not blind or that they oversee.
+    """
+    member_of = queues_visible(user)
+    return (
+        Q(reviewer=user, **{f"{queue_field}__in": member_of})
+        | Q(**{f"{queue_field}__in": member_of.filter(blind=False)})
+        | Q(**{f"{queue_field}__in": queues_overseen(user)})
+    )
+
+
+def assignments_visible(user) -> QuerySet[Assignment]:
+    if not (user and user.is_authenticated and user.is_active):
+        return Assignment.objects.none()
+    if user.is_superuser:
+        return Assignment.objects.all()
+    return Assignment.objects.filter(_work_visible(user, "queue"))
+
+
+def reviews_visible(user) -> QuerySet[Review]:
+    if not (user and user.is_authenticated and user.is_active):
+        return Review.objects.none()
+    if user.is_superuser:
+        return Review.objects.all()
+    return Review.objects.filter(_work_visible(user, "item__queue"))
+
+
+def rubrics_visible(user) -> QuerySet[Rubric]:
+    """Return every rubric version for a manager, else the versions the user's queues use now."""
+    if is_manager(user):
+        return Rubric.objects.all()
+    return Rubric.objects.filter(queues__in=queues_visible(user)).distinct()
 
 
 def membership_role(user, queue: Queue) -> str | None:

@@ -1,0 +1,194 @@
+"""The reviewer workspace: the queue list, claiming the next item, and reviewing it.
+
+Each view runs inside the admin site (``BookbagAdminSite.admin_view``), so
+only active staff reach it. Which queues and assignments a user may touch
+comes from ``reviews.access``. Any other queue or assignment returns 404.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.views import View
+
+from bookbag.errors import Conflict, NotFound
+
+from ..access import queues_overseen, queues_visible
+from ..models import Assignment, Queue, Review, ReviewItem
+from ..services import assignment_claim, assignment_release, review_submit
+from .conversation import chat_turn, chat_turns
+from .forms import ReviewForm
+
+
+class WorkspaceView(View):
+    """A workspace page; ``site`` is the admin site that serves it."""
+
+    site = None
+
+    def render(self, template: str, title: str, **context) -> TemplateResponse:
+        context = {**self.site.each_context(self.request), "title": title, **context}
+        return TemplateResponse(self.request, template, context)
+
+
+def queues_with_counts(user) -> QuerySet[Queue]:
+    """Return the queues ``user`` belongs to, with item counts by state and the user's own review count."""
+    states = ReviewItem.State
+    mine = (
+        Review.objects.filter(item__queue=OuterRef("pk"), reviewer=user, kind=Review.Kind.REVIEW)
+        .order_by()
+        .values("item__queue")
+        .annotate(total=Count("id"))
+        .values("total")
+    )
+    return (
+        Queue.objects.filter(pk__in=queues_visible(user))
+        .select_related("rubric")
+        .annotate(
+            pending=Count("items", filter=Q(items__state=states.PENDING)),
+            in_review=Count("items", filter=Q(items__state=states.IN_REVIEW)),
+            reviewed=Count("items", filter=Q(items__state__in=[states.REVIEWED, states.DONE])),
+            adjudication=Count("items", filter=Q(items__state=states.ADJUDICATION)),
+            mine=Coalesce(Subquery(mine, output_field=IntegerField()), 0),
+        )
+        .order_by("name")
+    )
+
+
+def nothing_left_message(queue: Queue, user) -> str:
+    """Say that ``queue`` has nothing for ``user``, and whether other reviewers still hold items."""
+    held_by_others = (
+        Assignment.objects.filter(queue=queue, state=Assignment.State.CLAIMED, expires_at__gt=timezone.now())
+        .exclude(reviewer=user)
+        .count()
+    )
+    if held_by_others:
+        noun = "item is" if held_by_others == 1 else "items are"
+        return (
+            f"No items left to claim in {queue.name}. {held_by_others} {noun} still held by other reviewers "
+            "and come back to the queue if they are released or their leases expire."
+        )
+    return f"No items left to claim in {queue.name}. You have reviewed every item available to you."
+
+
+def claim_next(request, queue: Queue) -> HttpResponse:
+    """Claim the next item of ``queue`` and open it, or return to the queue list with the reason."""
+    try:
+        assignment = assignment_claim(queue=queue, reviewer=request.user)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    except Conflict as error:
+        messages.warning(request, error.message)
+        return redirect("admin:workspace")
+    if assignment is None:
+        messages.info(request, nothing_left_message(queue, request.user))
+        return redirect("admin:workspace")
+    return redirect("admin:workspace_assignment", assignment.pk)
+
+
+class QueueListView(WorkspaceView):
+    def get(self, request):
+        return self.render(
+            "workspace/index.html",
+            "Workspace",
+            queues=queues_with_counts(request.user),
+            held=Assignment.objects.filter(
+                reviewer=request.user, state=Assignment.State.CLAIMED, expires_at__gt=timezone.now()
+            ).select_related("item", "queue"),
+            adjudication_waiting=ReviewItem.objects.filter(
+                queue__in=queues_overseen(request.user), state=ReviewItem.State.ADJUDICATION
+            ).count(),
+        )
+
+
+class ClaimView(WorkspaceView):
+    http_method_names = ["post"]
+
+    def post(self, request, queue_id: int):
+        queue = get_object_or_404(queues_visible(request.user), pk=queue_id)
+        return claim_next(request, queue)
+
+
+def own_assignment(user, assignment_id: int) -> Assignment:
+    """Return ``user``'s assignment in a queue they still belong to, or raise Http404."""
+    assignments = Assignment.objects.select_related("item__queue__rubric", "queue")
+    return get_object_or_404(assignments, pk=assignment_id, reviewer=user, queue__in=queues_visible(user))
+
+
+def lease_problem(assignment: Assignment) -> str | None:
+    """Return why ``assignment`` can no longer be reviewed, or None while its lease runs."""
+    item, queue = assignment.item, assignment.queue.name
+    if assignment.state == Assignment.State.SUBMITTED:
+        return f"You already reviewed item {item}. Claim the next one from {queue}."
+    if assignment.state != Assignment.State.CLAIMED:
+        return f"Your claim on item {item} was {assignment.state}. Claim again from {queue} to continue."
+    if assignment.expires_at <= timezone.now():
+        return f"Your lease on item {item} expired. Claim again from {queue} to continue."
+    return None
+
+
+class AssignmentView(WorkspaceView):
+    """One claimed item: the conversation, the reply under review and the review form."""
+
+    def dispatch(self, request, assignment_id: int):
+        self.assignment = own_assignment(request.user, assignment_id)
+        problem = lease_problem(self.assignment)
+        if problem:
+            messages.warning(request, problem)
+            return redirect("admin:workspace")
+        return super().dispatch(request, assignment_id)
+
+    def get(self, request, assignment_id: int):
+        return self.show(self.review_form())
+
+    def post(self, request, assignment_id: int):
+        form = self.review_form(data=request.POST)
+        if not form.is_valid():
+            return self.show(form)
+        try:
+            review = review_submit(assignment=self.assignment, reviewer=request.user, **form.submission())
+        except ValidationError as error:
+            form.add_service_error(error)
+            return self.show(form)
+        except Conflict as error:
+            messages.warning(request, error.message)
+            return redirect("admin:workspace")
+
+        messages.success(request, f"Saved your {review.get_verdict_display().lower()} verdict on item {review.item}.")
+        return claim_next(request, self.assignment.queue)
+
+    def review_form(self, data=None) -> ReviewForm:
+        item = self.assignment.item
+        return ReviewForm(data=data, rubric=item.queue.rubric, original_response=item.response_text)
+
+    def show(self, form: ReviewForm) -> TemplateResponse:
+        item = self.assignment.item
+        return self.render(
+            "workspace/assignment.html",
+            f"Review item {item}",
+            assignment=self.assignment,
+            item=item,
+            queue=self.assignment.queue,
+            rubric=item.queue.rubric,
+            turns=chat_turns(item.conversation),
+            reply=chat_turn(item.response),
+            reference=chat_turn(item.reference_response) if item.reference_response else None,
+            form=form,
+        )
+
+
+class ReleaseView(WorkspaceView):
+    http_method_names = ["post"]
+
+    def post(self, request, assignment_id: int):
+        assignment = own_assignment(request.user, assignment_id)
+        try:
+            assignment_release(assignment=assignment, reviewer=request.user)
+        except Conflict as error:
+            messages.warning(request, error.message)
+        else:
+            messages.info(request, f"Released item {assignment.item} back to {assignment.queue.name}.")
+        return redirect("admin:workspace")

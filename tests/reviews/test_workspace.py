@@ -1,0 +1,562 @@
+import datetime
+import html
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from reviews.models import Assignment, QueueMembership, Review, ReviewItem
+from reviews.services import assignment_claim
+from rubrics.models import Criterion
+from tests.factories import (
+    AssignmentFactory,
+    CriterionFactory,
+    MembershipFactory,
+    QueueFactory,
+    ReviewItemFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+XSS_PAYLOAD = "<script>alert(1)</script><img src=x onerror=alert(1)>"
+
+TOOL_CONVERSATION = [
+    {"role": "system", "content": "You are the support assistant of Acme Broadband."},
+    {"role": "user", "content": "Is there an outage in 94107?"},
+    {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": "call_outage_1",
+                "type": "function",
+                "function": {"name": "check_outage", "arguments": '{"zip": "94107", "service": "fiber"}'},
+            }
+        ],
+    },
+    {"role": "tool", "tool_call_id": "call_outage_1", "content": '{"outage": false}'},
+]
+REPLY = "There is no outage in 94107 right now. Restart the router and check the cable."
+
+
+@pytest.fixture
+def criteria(queue):
+    rubric = queue.rubric
+    return [
+        CriterionFactory(
+            rubric=rubric, key="correct", label="Factually correct", guidance="Check every number against the tool result.",
+            position=0,
+        ),
+        CriterionFactory(
+            rubric=rubric, key="tone", label="Tone", kind=Criterion.Kind.SCALE, min_value=1, max_value=5, position=1,
+        ),
+        CriterionFactory(
+            rubric=rubric, key="length", label="Length", kind=Criterion.Kind.CHOICE,
+            options=["too short", "right", "too long"], required=False, position=2,
+        ),
+    ]
+
+
+@pytest.fixture
+def items(queue, criteria):
+    return [
+        ReviewItemFactory(queue=queue, conversation=TOOL_CONVERSATION, response={"role": "assistant", "content": REPLY})
+        for _ in range(4)
+    ]
+
+
+@pytest.fixture
+def reviewer_client(client, reviewer):
+    client.force_login(reviewer)
+    return client
+
+
+def review_data(**overrides) -> dict:
+    data = {
+        "score_correct": "pass", "score_tone": "4", "score_length": "right", "verdict": "approved",
+        "corrected_response": REPLY, "reason": "", "time_spent_seconds": "42",
+    }
+    data.update(overrides)
+    return data
+
+
+def page_text(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def claim_url(queue) -> str:
+    return reverse("admin:workspace_claim", args=[queue.pk])
+
+
+def assignment_url(assignment) -> str:
+    return reverse("admin:workspace_assignment", args=[assignment.pk])
+
+
+def claim(client, queue) -> Assignment:
+    response = client.post(claim_url(queue))
+    assignment = Assignment.objects.filter(state=Assignment.State.CLAIMED).latest("id")
+    assert response.status_code == 302
+    assert response.url == assignment_url(assignment)
+    return assignment
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_reviewer_flow_end_to_end(reviewer_client, queue, items):
+    index = reviewer_client.get(reverse("admin:workspace"))
+    assert index.status_code == 200
+    assert queue.name in page_text(index)
+    assert "Start reviewing" in page_text(index)
+
+    first = claim(reviewer_client, queue)
+    page = reviewer_client.get(assignment_url(first))
+    assert "check_outage" in page_text(page)
+    assert "result of call call_outage_1" in page_text(page)
+
+    approved = reviewer_client.post(assignment_url(first), review_data())
+    second = Assignment.objects.get(state=Assignment.State.CLAIMED)
+    assert approved.url == assignment_url(second)
+    assert second.item != first.item
+
+    fixed = reviewer_client.post(
+        assignment_url(second), review_data(verdict="needs_fix", corrected_response="There is no outage in 94107.")
+    )
+    third = Assignment.objects.get(state=Assignment.State.CLAIMED)
+    assert fixed.url == assignment_url(third)
+
+    rejected = reviewer_client.post(
+        assignment_url(third), review_data(verdict="rejected", reason="It invents a cable fault.")
+    )
+    fourth = Assignment.objects.get(state=Assignment.State.CLAIMED)
+    assert rejected.url == assignment_url(fourth)
+
+    released = reviewer_client.post(reverse("admin:workspace_release", args=[fourth.pk]))
+    assert released.url == reverse("admin:workspace")
+    verdicts = list(Review.objects.order_by("id").values_list("verdict", flat=True))
+    assert verdicts == ["approved", "needs_fix", "rejected"]
+    fourth.refresh_from_db()
+    assert fourth.state == Assignment.State.RELEASED
+
+
+def test_workspace_lists_queue_counts(reviewer_client, reviewer, queue, items):
+    assignment = assignment_claim(queue=queue, reviewer=reviewer)
+    reviewer_client.post(assignment_url(assignment), review_data())
+
+    response = reviewer_client.get(reverse("admin:workspace"))
+
+    row = next(row for row in response.context["queues"] if row.pk == queue.pk)
+    assert row.pending == 2
+    assert row.in_review == 1
+    assert row.reviewed == 1
+    assert row.mine == 1
+
+
+def test_workspace_hides_other_queues(reviewer_client, queue):
+    other = QueueFactory(name="Billing escalations")
+
+    response = reviewer_client.get(reverse("admin:workspace"))
+
+    assert [row.pk for row in response.context["queues"]] == [queue.pk]
+    assert other.name not in page_text(response)
+
+
+def test_workspace_requires_staff_login(client, queue):
+    response = client.get(reverse("admin:workspace"))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+
+
+def test_workspace_rejects_non_staff_user(client, queue):
+    member = UserFactory(username="customer", is_staff=False)
+    MembershipFactory(queue=queue, user=member)
+    client.force_login(member)
+
+    response = client.get(reverse("admin:workspace"))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+
+
+def test_claim_requires_post(reviewer_client, queue, items):
+    response = reviewer_client.get(claim_url(queue))
+
+    assert response.status_code == 405
+    assert not Assignment.objects.exists()
+
+
+def test_claim_empty_queue_says_nothing_left(reviewer_client, queue):
+    response = reviewer_client.post(claim_url(queue), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("admin:workspace")
+    assert messages_of(response) == [
+        f"No items left to claim in {queue.name}. You have reviewed every item available to you."
+    ]
+
+
+def test_claim_says_items_held_by_others(reviewer_client, queue):
+    colleague = UserFactory(username="colleague")
+    MembershipFactory(queue=queue, user=colleague)
+    ReviewItemFactory(queue=queue)
+    assignment_claim(queue=queue, reviewer=colleague)
+
+    response = reviewer_client.post(claim_url(queue), follow=True)
+
+    message = messages_of(response)[0]
+    assert message.startswith(f"No items left to claim in {queue.name}.")
+    assert "1 item is still held by other reviewers" in message
+    assert "reviewed every item" not in message
+
+
+def test_claim_paused_queue_shows_reason(reviewer_client, queue, items):
+    queue.is_active = False
+    queue.save()
+
+    response = reviewer_client.post(claim_url(queue), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("admin:workspace")
+    assert "is paused" in messages_of(response)[0]
+    assert not Assignment.objects.exists()
+
+
+def test_claim_returns_held_assignment(reviewer_client, queue, items):
+    first = claim(reviewer_client, queue)
+
+    again = reviewer_client.post(claim_url(queue))
+
+    assert again.url == assignment_url(first)
+    assert Assignment.objects.count() == 1
+
+
+def test_assignment_page_shows_conversation(reviewer_client, queue, items):
+    assignment = claim(reviewer_client, queue)
+
+    text = page_text(reviewer_client.get(assignment_url(assignment)))
+
+    assert "You are the support assistant of Acme Broadband." in text
+    assert "Is there an outage in 94107?" in text
+    assert "Tool call check_outage" in text.replace("<code>", "").replace("</code>", "")
+    assert '{\n  "service": "fiber",\n  "zip": "94107"\n}' in text
+    assert "tool · result of call call_outage_1" in text
+    assert '{"outage": false}' in text
+
+
+def test_assignment_page_highlights_reply(reviewer_client, queue, items):
+    assignment = claim(reviewer_client, queue)
+
+    content = reviewer_client.get(assignment_url(assignment)).content.decode()
+
+    highlighted = content.split('class="turn turn-assistant turn-under-review"', 1)[1].split("</div>\n</div>", 1)[0]
+    assert html.escape(REPLY) in highlighted
+
+
+def test_assignment_page_shows_rubric_and_lease(reviewer_client, queue, items):
+    assignment = claim(reviewer_client, queue)
+
+    response = reviewer_client.get(assignment_url(assignment))
+
+    text = page_text(response)
+    assert queue.rubric.guidelines in text
+    assert f"version {queue.rubric.version}" in text
+    assert assignment.expires_at.isoformat(timespec="seconds")[:16] in text
+    assert "Check every number against the tool result." in text
+
+
+def test_assignment_page_builds_criteria_fields(reviewer_client, queue, items):
+    assignment = claim(reviewer_client, queue)
+
+    response = reviewer_client.get(assignment_url(assignment))
+
+    content = response.content.decode()
+    form = response.context["form"]
+    assert form.fields["score_correct"].required
+    assert [value for value, _label in form.fields["score_correct"].choices] == ["", "pass", "fail"]
+    assert 'type="number" name="score_tone"' in content
+    assert 'min="1"' in content
+    assert 'max="5"' in content
+    assert [value for value, _label in form.fields["score_length"].choices] == ["", "too short", "right", "too long"]
+    assert not form.fields["score_length"].required
+    assert content.count('title="required">*</span> <small>(required)</small>') == 2
+
+
+def test_assignment_page_prefills_rewrite(reviewer_client, queue, items):
+    assignment = claim(reviewer_client, queue)
+
+    response = reviewer_client.get(assignment_url(assignment))
+
+    assert response.context["form"]["corrected_response"].value() == REPLY
+    assert f">\n{html.escape(REPLY)}</textarea>" in response.content.decode()
+
+
+def test_assignment_page_shows_reference_reply(reviewer_client, queue, criteria):
+    ReviewItemFactory(queue=queue, reference_response={"role": "assistant", "content": "Our outage map shows none."})
+    assignment = claim(reviewer_client, queue)
+
+    text = page_text(reviewer_client.get(assignment_url(assignment)))
+
+    assert "reference reply" in text
+    assert "Our outage map shows none." in text
+
+
+def test_assignment_page_escapes_reply(reviewer_client, queue, criteria):
+    ReviewItemFactory(
+        queue=queue,
+        conversation=[{"role": "user", "content": XSS_PAYLOAD}],
+        response={"role": "assistant", "content": XSS_PAYLOAD},
+        reference_response={"role": "assistant", "content": XSS_PAYLOAD},
+    )
+    assignment = claim(reviewer_client, queue)
+
+    content = reviewer_client.get(assignment_url(assignment)).content.decode()
+
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in content
+    assert "<script>alert(1)" not in content
+    assert "<img src=x" not in content
+
+
+def test_assignment_page_escapes_tool_call(reviewer_client, queue, criteria):
+    conversation = [
+        {
+            "role": "assistant", "content": None,
+            "tool_calls": [{"id": XSS_PAYLOAD, "function": {"name": XSS_PAYLOAD, "arguments": XSS_PAYLOAD}}],
+        },
+        {"role": "tool", "tool_call_id": XSS_PAYLOAD, "content": XSS_PAYLOAD},
+    ]
+    ReviewItemFactory(queue=queue, conversation=conversation)
+    assignment = claim(reviewer_client, queue)
+
+    content = reviewer_client.get(assignment_url(assignment)).content.decode()
+
+    assert "<script>alert(1)" not in content
+    assert "<img src=x" not in content
+
+
+def test_submit_approved_saves_review(reviewer_client, reviewer, queue, items):
+    assignment = claim(reviewer_client, queue)
+
+    reviewer_client.post(assignment_url(assignment), review_data())
+
+    review = Review.objects.get()
+    assert review.verdict == Review.Verdict.APPROVED
+    assert review.reviewer == reviewer
+    assert review.scores == {"correct": True, "tone": 4, "length": "right"}
+    assert review.corrected_response == ""
+    assert review.time_spent_seconds == 42
+    assert review.rubric == queue.rubric
+
+
+def test_submit_needs_fix_saves_rewrite(reviewer_client, queue, items):
+    assignment = claim(reviewer_client, queue)
+
+    reviewer_client.post(
+        assignment_url(assignment),
+        review_data(verdict="needs_fix", score_correct="fail", corrected_response="No outage.\r\nRestart the router."),
+    )
+
+    review = Review.objects.get()
+    assert review.verdict == Review.Verdict.NEEDS_FIX
+    assert review.corrected_response == "No outage.\nRestart the router."
+    assert review.scores["correct"] is False
+
+
+def test_submit_rejected_saves_reason(reviewer_client, queue, items):
+    assignment = claim(reviewer_client, queue)
+
+    reviewer_client.post(assignment_url(assignment), review_data(verdict="rejected", reason="Invents a cable fault."))
+
+    review = Review.objects.get()
+    assert review.verdict == Review.Verdict.REJECTED
+    assert review.reason == "Invents a cable fault."
+
+
+def test_submit_optional_score_may_be_blank(reviewer_client, queue, items):
+    assignment = claim(reviewer_client, queue)
+
+    reviewer_client.post(assignment_url(assignment), review_data(score_length=""))
+
+    assert Review.objects.get().scores == {"correct": True, "tone": 4}
+
+
+def test_submit_lands_on_next_item(reviewer_client, queue, items):
+    assignment = claim(reviewer_client, queue)
+
+    response = reviewer_client.post(assignment_url(assignment), review_data(), follow=True)
+
+    following = Assignment.objects.get(state=Assignment.State.CLAIMED)
+    assert response.redirect_chain[-1][0] == assignment_url(following)
+    assert following.item_id != assignment.item_id
+    assert messages_of(response) == [f"Saved your approved verdict on item {assignment.item}."]
+
+
+def test_submit_last_item_returns_to_queue_list(reviewer_client, queue, criteria):
+    ReviewItemFactory(queue=queue)
+    assignment = claim(reviewer_client, queue)
+
+    response = reviewer_client.post(assignment_url(assignment), review_data(), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("admin:workspace")
+    assert messages_of(response)[-1].startswith(f"No items left to claim in {queue.name}.")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        (
+            {"verdict": "needs_fix"}, "corrected_response",
+            "The corrected response is the same as the original reply; edit it, or choose approved.",
+        ),
+        (
+            {"verdict": "needs_fix", "corrected_response": "   "}, "corrected_response",
+            "A needs-fix verdict requires the corrected response; write the reply as it should read.",
+        ),
+        (
+            {"verdict": "rejected", "reason": ""}, "reason",
+            "A rejected verdict requires a reason; say what is wrong with the reply.",
+        ),
+        (
+            {"score_correct": ""}, "score_correct",
+            "Criterion “Factually correct” is required; give it a score.",
+        ),
+        ({"score_tone": ""}, "score_tone", "Criterion “Tone” is required; give it a score."),
+        ({"score_tone": "9"}, "score_tone", "Ensure this value is less than or equal to 5."),
+        ({"score_length": "medium"}, "score_length", "Select a valid choice. medium is not one of the available choices."),
+        ({"verdict": ""}, "verdict", "Choose a verdict: approved, needs fix or rejected."),
+    ],
+)
+def test_invalid_review_rerenders_with_message(reviewer_client, queue, items, overrides, field, message):
+    assignment = claim(reviewer_client, queue)
+
+    response = reviewer_client.post(assignment_url(assignment), review_data(**overrides))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors[field] == [message]
+    assert html.escape(message) in response.content.decode()
+    assert not Review.objects.exists()
+
+
+def test_invalid_review_keeps_typed_text(reviewer_client, queue, items):
+    assignment = claim(reviewer_client, queue)
+
+    response = reviewer_client.post(
+        assignment_url(assignment),
+        review_data(verdict="rejected", reason="", score_tone="2", corrected_response="My draft rewrite", time_spent_seconds="75"),
+    )
+
+    form = response.context["form"]
+    assert form["score_tone"].value() == "2"
+    assert form["corrected_response"].value() == "My draft rewrite"
+    assert form["verdict"].value() == "rejected"
+    assert form["time_spent_seconds"].value() == "75"
+    assert re.search(r'value="rejected"[^>]* checked', response.content.decode())
+
+
+def test_needs_fix_with_browser_line_breaks_is_unchanged(reviewer_client, queue, criteria):
+    ReviewItemFactory(queue=queue, response={"role": "assistant", "content": "Line one.\nLine two."})
+    assignment = claim(reviewer_client, queue)
+
+    response = reviewer_client.post(
+        assignment_url(assignment), review_data(verdict="needs_fix", corrected_response="Line one.\r\nLine two.")
+    )
+
+    assert response.status_code == 200
+    assert "The corrected response is the same" in response.context["form"].errors["corrected_response"][0]
+
+
+def test_release_returns_item_to_pool(reviewer_client, queue, items):
+    assignment = claim(reviewer_client, queue)
+
+    response = reviewer_client.post(reverse("admin:workspace_release", args=[assignment.pk]), follow=True)
+
+    assignment.refresh_from_db()
+    assignment.item.refresh_from_db()
+    assert assignment.state == Assignment.State.RELEASED
+    assert assignment.item.state == ReviewItem.State.PENDING
+    assert messages_of(response) == [f"Released item {assignment.item} back to {queue.name}."]
+
+
+def test_release_twice_shows_conflict(reviewer_client, queue, items):
+    assignment = claim(reviewer_client, queue)
+    reviewer_client.post(reverse("admin:workspace_release", args=[assignment.pk]))
+
+    response = reviewer_client.post(reverse("admin:workspace_release", args=[assignment.pk]), follow=True)
+
+    assert "is released, not claimed" in messages_of(response)[-1]
+
+
+def test_released_assignment_redirects_to_queue_list(reviewer_client, queue, items):
+    assignment = claim(reviewer_client, queue)
+    reviewer_client.post(reverse("admin:workspace_release", args=[assignment.pk]))
+
+    response = reviewer_client.get(assignment_url(assignment), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("admin:workspace")
+    assert messages_of(response)[-1] == (
+        f"Your claim on item {assignment.item} was released. Claim again from {queue.name} to continue."
+    )
+
+
+def test_expired_lease_redirects_to_queue_list(reviewer_client, queue, items):
+    assignment = claim(reviewer_client, queue)
+    Assignment.objects.filter(pk=assignment.pk).update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
+
+    response = reviewer_client.post(assignment_url(assignment), review_data(), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("admin:workspace")
+    assert messages_of(response) == [
+        f"Your lease on item {assignment.item} expired. Claim again from {queue.name} to continue."
+    ]
+    assert not Review.objects.exists()
+
+
+def test_submitted_assignment_redirects_to_queue_list(reviewer_client, queue, criteria):
+    ReviewItemFactory(queue=queue)
+    assignment = claim(reviewer_client, queue)
+    reviewer_client.post(assignment_url(assignment), review_data())
+
+    response = reviewer_client.get(assignment_url(assignment), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("admin:workspace")
+    assert messages_of(response)[-1] == f"You already reviewed item {assignment.item}. Claim the next one from {queue.name}."
+
+
+def test_outsider_claim_is_not_found(client, outsider, queue, items):
+    client.force_login(outsider)
+
+    response = client.post(claim_url(queue))
+
+    assert response.status_code == 404
+    assert not Assignment.objects.exists()
+
+
+def test_other_reviewers_assignment_is_not_found(client, queue, items, reviewer):
+    colleague = UserFactory(username="colleague")
+    MembershipFactory(queue=queue, user=colleague)
+    assignment = assignment_claim(queue=queue, reviewer=reviewer)
+    client.force_login(colleague)
+
+    page = client.get(assignment_url(assignment))
+    submit = client.post(assignment_url(assignment), review_data())
+    release = client.post(reverse("admin:workspace_release", args=[assignment.pk]))
+
+    assert page.status_code == 404
+    assert submit.status_code == 404
+    assert release.status_code == 404
+    assignment.refresh_from_db()
+    assert assignment.state == Assignment.State.CLAIMED
+
+
+def test_assignment_after_removal_is_not_found(reviewer_client, reviewer, queue, items):
+    assignment = AssignmentFactory(item=items[0], reviewer=reviewer)
+    QueueMembership.objects.filter(queue=queue, user=reviewer).delete()
+
+    response = reviewer_client.get(assignment_url(assignment))
+
+    assert response.status_code == 404
+
+
+def test_unknown_assignment_is_not_found(reviewer_client):
+    assert reviewer_client.get(reverse("admin:workspace_assignment", args=[999999])).status_code == 404
