@@ -1,10 +1,19 @@
 """Bookbag's admin site, and the model admin base class that scopes objects per user."""
 
+import json
+
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.http import Http404
 
 from bookbag.audit.models import AuditEvent
+
+# The history page lists this many of an object's latest audit events; the audit event list has the rest.
+HISTORY_EVENT_LIMIT = 200
+
+
+def _pretty_json(value) -> str:
+    return "" if value is None else json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
 
 
 class BookbagAdminSite(admin.AdminSite):
@@ -58,11 +67,15 @@ class ScopedModelAdmin(admin.ModelAdmin):
         obj._state.adding = False
 
     def history_view(self, request, object_id, extra_context=None):
-        # The queryset stays lazy, so it runs only after get_object has checked access.
-        audit_events = AuditEvent.objects.filter(
-            object_type=self.opts.label_lower, object_id=unquote(object_id)
-        ).select_related("actor")
-        return super().history_view(request, object_id, {**(extra_context or {}), "audit_events": audit_events})
+        # The parent view checks access first, and its TemplateResponse renders only after this returns.
+        response = super().history_view(request, object_id, extra_context)
+        events = AuditEvent.objects.filter(object_type=self.opts.label_lower, object_id=unquote(object_id))
+        response.context_data["audit_events"] = [
+            {"event": event, "before": _pretty_json(event.before), "after": _pretty_json(event.after)}
+            for event in events.order_by("-created_at", "-id")[:HISTORY_EVENT_LIMIT]
+        ]
+        response.context_data["audit_events_truncated"] = events.count() > HISTORY_EVENT_LIMIT
+        return response
 
 
 class ReadOnlyAdminMixin:

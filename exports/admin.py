@@ -1,16 +1,13 @@
 """Export job admin: a read-only list of bundle requests, with a download link once a bundle is built."""
 
 from django.contrib import admin
+from django.urls import reverse
 from django.utils.html import format_html
 
 from bookbag.admin_site import ReadOnlyAdminMixin, ScopedModelAdmin
 from reviews.access import is_manager
 
 from .models import ExportJob
-
-# The public API path that streams a built bundle. The admin links to it rather than serving files itself.
-DOWNLOAD_PATH = "/api/v1/exports/{pk}/download/"
-
 
 @admin.register(ExportJob)
 class ExportJobAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
@@ -48,4 +45,5 @@ class ExportJobAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
     def download(self, job: ExportJob) -> str:
         if job.state != ExportJob.State.SUCCEEDED:
             return "—"
-        return format_html('<a href="{}">Download</a>', DOWNLOAD_PATH.format(pk=job.pk))
+        # The API streams the bundle and records the download, so the admin links there instead of serving the file.
+        return format_html('<a href="{}">Download</a>', reverse("export-download", args=[job.pk]))

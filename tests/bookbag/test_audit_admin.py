@@ -124,11 +124,3 @@ def test_changelist_query_count_is_flat(client, superuser, rows, django_assert_n
 
     assert len(response.context["cl"].result_list) == rows
 
-
-def test_object_history_lists_audit_events(client, manager, queue, event):
-    client.force_login(manager)
-
-    response = client.get(reverse("admin:reviews_queue_history", args=[queue.pk]))
-
-    assert list(response.context["audit_events"]) == [event]
-    assert "queue.update" in response.content.decode()

@@ -127,3 +127,12 @@ def test_review_changelist_query_count_is_flat(client, manager, queue, rows, dja
         response = client.get(REVIEWS)
 
     assert len(response.context["cl"].result_list) == rows
+
+
+@pytest.mark.parametrize("view", ["change", "history", "delete"])
+def test_outsider_assignment_pages_are_not_found(client, outsider, work, view):
+    client.force_login(outsider)
+
+    response = client.get(reverse(f"admin:reviews_assignment_{view}", args=[work["mine"][0].pk]))
+
+    assert response.status_code == 404

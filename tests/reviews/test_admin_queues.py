@@ -290,3 +290,18 @@ def test_queue_delete_is_forbidden(manager_client, queue):
 
     assert response.status_code == 403
     assert Queue.objects.filter(pk=queue.pk).exists()
+
+
+def test_manager_cannot_join_new_queue_as_reviewer(manager_client, manager):
+    data = add_form_data(
+        manager_client,
+        **{"memberships-0-user": str(manager.pk), "memberships-0-role": "reviewer"},
+    )
+
+    response = manager_client.post(ADD, data)
+
+    assert response.status_code == 200
+    assert response.context["inline_admin_formsets"][0].formset.non_form_errors() == [
+        "You cannot remove or demote your own manager membership; another manager has to do it."
+    ]
+    assert not Queue.objects.filter(slug="router-replies").exists()

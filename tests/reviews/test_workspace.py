@@ -425,6 +425,7 @@ def test_submit_last_item_returns_to_queue_list(reviewer_client, queue, criteria
         ({"score_tone": "9"}, "score_tone", "Ensure this value is less than or equal to 5."),
         ({"score_length": "medium"}, "score_length", "Select a valid choice. medium is not one of the available choices."),
         ({"verdict": ""}, "verdict", "Choose a verdict: approved, needs fix or rejected."),
+        ({"time_spent_seconds": "-5"}, "time_spent_seconds", "Ensure this value is greater than or equal to 0."),
     ],
 )
 def test_invalid_review_rerenders_with_message(reviewer_client, queue, items, overrides, field, message):
@@ -560,3 +561,43 @@ def test_assignment_after_removal_is_not_found(reviewer_client, reviewer, queue,
 
 def test_unknown_assignment_is_not_found(reviewer_client):
     assert reviewer_client.get(reverse("admin:workspace_assignment", args=[999999])).status_code == 404
+
+
+def test_workspace_lists_held_claims(reviewer_client, queue, items):
+    assignment = claim(reviewer_client, queue)
+
+    content = reviewer_client.get(reverse("admin:workspace")).content.decode()
+
+    assert f'href="{assignment_url(assignment)}"' in content
+
+
+def test_workspace_marks_paused_queue(reviewer_client, queue):
+    queue.is_active = False
+    queue.save()
+
+    content = reviewer_client.get(reverse("admin:workspace")).content.decode()
+
+    assert "Paused" in content
+    assert claim_url(queue) not in content
+
+
+def test_workspace_links_adjudication_for_lead(client, queue, criteria):
+    lead = UserFactory(username="lead")
+    MembershipFactory(queue=queue, user=lead, role=QueueMembership.Role.LEAD)
+    ReviewItemFactory(queue=queue, state=ReviewItem.State.ADJUDICATION)
+    client.force_login(lead)
+
+    response = client.get(reverse("admin:workspace"))
+
+    assert response.context["adjudication_waiting"] == 1
+    assert "1 item awaiting adjudication" in response.content.decode()
+
+
+def test_assignment_page_offers_release_and_timer(reviewer_client, queue, items):
+    assignment = claim(reviewer_client, queue)
+
+    content = reviewer_client.get(assignment_url(assignment)).content.decode()
+
+    assert f'action="{reverse("admin:workspace_release", args=[assignment.pk])}"' in content
+    assert 'type="hidden" name="time_spent_seconds" value="0"' in content
+    assert "Date.now()" in content
