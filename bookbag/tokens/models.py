@@ -7,6 +7,7 @@ class Scope(models.TextChoices):
     REVIEW = "review", "Claim and review"
     EXPORT = "export", "Trigger and download exports"
     READ = "read", "Read"
+    MANAGE = "manage", "Manage rubrics and queues"
 
 
 class ApiToken(models.Model):

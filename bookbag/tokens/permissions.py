@@ -24,5 +24,12 @@ class HasScope(BasePermission):
             scope = view.required_scopes.get("default")
         if scope is None:
             return True
-        self.message = f"This token lacks the {scope!r} scope; create a token with --scope {scope}."
+        scope = str(scope)
+        if isinstance(request.auth, ApiToken):
+            self.message = f"This token lacks the {scope!r} scope; create a token with --scope {scope}."
+        else:
+            self.message = (
+                f"Your role lacks the {scope!r} scope this endpoint needs; "
+                "only managers (the reviews.manage_workspace permission) hold it."
+            )
         return scope in request_scopes(request)

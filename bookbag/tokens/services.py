@@ -22,7 +22,7 @@ def scopes_allowed(user) -> list[str]:
     from reviews.access import is_manager
 
     if is_manager(user):
-        return [Scope.INGEST, Scope.REVIEW, Scope.EXPORT, Scope.READ]
+        return [Scope.INGEST, Scope.REVIEW, Scope.EXPORT, Scope.READ, Scope.MANAGE]
     return [Scope.REVIEW, Scope.READ]
 
 
@@ -30,8 +30,14 @@ def scopes_allowed(user) -> list[str]:
 def token_create(*, user, scopes: Iterable[str] | None = None, name: str = "", actor=None) -> tuple[ApiToken, str]:
     """Create a token for ``user`` and return it with its key, which is shown only here.
 
-    Raises ValidationError when a scope is unknown or beyond the user's role.
+    Raises ValidationError when the user is inactive or a scope is unknown or
+    beyond the user's role.
     """
+    if not user.is_active:
+        raise ValidationError(
+            f"User {user.get_username()!r} is inactive; activate the account before creating a token.",
+            code="user_inactive",
+        )
     allowed = [str(scope) for scope in scopes_allowed(user)]
     requested = list(dict.fromkeys(scopes)) if scopes else allowed
     unknown = [scope for scope in requested if scope not in Scope.values]
