@@ -1,6 +1,8 @@
 """One error body for the whole API: ``{"code", "message", "errors"}``."""
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -14,6 +16,27 @@ def _django_validation_errors(error: DjangoValidationError) -> dict:
     return {"non_field_errors": list(error.messages)}
 
 
+def _first_error(detail, path: str = "") -> tuple[str, str] | None:
+    """Return the path (``criteria[1].kind``) and text of the first message in a DRF error detail."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if isinstance(key, int):
+                child_path = f"{path}[{key}]"
+            else:
+                child_path = f"{path}.{key}" if path else str(key)
+            found = _first_error(value, child_path)
+            if found:
+                return found
+        return None
+    if isinstance(detail, list):
+        for index, value in enumerate(detail):
+            found = _first_error(value, f"{path}[{index}]") if isinstance(value, dict | list) else (path, str(value))
+            if found:
+                return found
+        return None
+    return path, str(detail)
+
+
 def exception_handler(exc, context):
     """Map service errors and DRF errors onto the one error body."""
     if isinstance(exc, BookbagError):
@@ -24,14 +47,20 @@ def exception_handler(exc, context):
         code = getattr(exc, "code", None) or "invalid"
         return Response({"code": code, "message": first, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
 
+    # DRF also handles Django's Http404 and PermissionDenied. Converting them here gives them the same body.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
+
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
         detail = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
-        field, messages = next(iter(detail.items()))
-        first = messages[0] if isinstance(messages, list) and messages else messages
-        response.data = {"code": "invalid", "message": f"{field}: {first}", "errors": detail}
+        path, first = _first_error(detail) or ("", "Invalid input.")
+        message = first if path in ("", "non_field_errors") else f"{path}: {first}"
+        response.data = {"code": "invalid", "message": message, "errors": detail}
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
         response.data = {
