@@ -1,7 +1,7 @@
 """Every write on queues, items, assignments and reviews goes through here."""
 
 from .assignments import assignment_claim, assignment_release, assignments_expire
-from .queues import membership_remove, membership_set, queue_create, queue_update
+from .queues import membership_remove, membership_set, queue_create, queue_delete, queue_update
 from .reviewing import review_adjudicate, review_submit
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "membership_remove",
     "membership_set",
     "queue_create",
+    "queue_delete",
     "queue_update",
     "review_adjudicate",
     "review_submit",
