@@ -5,11 +5,12 @@ import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from bookbag.audit.services import audit_record, snapshot
 from bookbag.errors import Conflict, NotFound, PermissionDenied
+from rubrics.models import Rubric
 from rubrics.scoring import scores_clean
 
 from ..access import can_adjudicate
@@ -20,6 +21,22 @@ logger = logging.getLogger(__name__)
 REVIEW_FIELDS = ("item", "reviewer", "rubric", "kind", "verdict", "scores", "corrected_response", "reason")
 
 
+def _hold_rubric(rubric: Rubric) -> None:
+    """Keep ``rubric`` from being edited in place until this transaction ends.
+
+    On PostgreSQL a KEY SHARE row lock lets reviews on one rubric run side by
+    side but makes ``rubric_update``'s FOR UPDATE wait. The edit then sees the
+    new review and creates a new version, and a review that starts during an
+    edit scores against the edited criteria. SQLite runs one write
+    transaction at a time, so it needs no lock.
+    """
+    if connection.vendor != "postgresql":
+        return
+    table = connection.ops.quote_name(Rubric._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR KEY SHARE", [rubric.pk])
+
+
 def _build_review(*, item: ReviewItem, reviewer, verdict: str, scores: dict | None, corrected_response: str,
                   reason: str, time_spent_seconds: int, kind: str, assignment: Assignment | None,
                   now: datetime.datetime) -> Review:
@@ -28,6 +45,7 @@ def _build_review(*, item: ReviewItem, reviewer, verdict: str, scores: dict | No
             {"verdict": f"Unknown verdict {verdict!r}; choose approved, needs_fix or rejected."}
         )
     rubric = item.queue.rubric
+    _hold_rubric(rubric)
     review = Review(
         item=item, assignment=assignment, reviewer=reviewer, rubric=rubric, kind=kind, verdict=verdict,
         scores=scores_clean(rubric=rubric, scores=scores or {}),
@@ -75,10 +93,11 @@ def review_submit(
     """Record ``reviewer``'s verdict on the item they hold, and settle the item when complete.
 
     Raises NotFound for someone else's assignment, Conflict when the lease
-    was released or expired, and ValidationError for a missing rewrite or
-    reason or an invalid score.
+    was released or has run out (even before ``assignments_expire`` marks
+    it), and ValidationError for a missing rewrite or reason or an invalid
+    score.
     """
-    assignment = Assignment.objects.select_for_update().select_related("item__queue__rubric").get(pk=assignment.pk)
+    assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
     if assignment.reviewer_id != reviewer.pk:
         raise NotFound(f"Assignment {assignment.pk} not found.")
     if assignment.state != Assignment.State.CLAIMED:
@@ -86,8 +105,14 @@ def review_submit(
             f"Assignment {assignment.pk} is {assignment.state}; claim the item again to review it.",
             code="assignment_not_claimed",
         )
-    item = ReviewItem.objects.select_for_update().select_related("queue__rubric").get(pk=assignment.item_id)
     now = timezone.now()
+    if assignment.expires_at <= now:
+        raise Conflict(
+            f"The lease on assignment {assignment.pk} expired at {assignment.expires_at.isoformat()}; "
+            "claim the item again to review it.",
+            code="lease_expired",
+        )
+    item = ReviewItem.objects.select_for_update(of=("self",)).select_related("queue__rubric").get(pk=assignment.item_id)
 
     review = _build_review(
         item=item, reviewer=reviewer, verdict=verdict, scores=scores, corrected_response=corrected_response,
@@ -115,7 +140,7 @@ def review_adjudicate(
     time_spent_seconds: int = 0,
 ) -> Review:
     """Record a lead's final decision on an item whose reviewers disagreed."""
-    item = ReviewItem.objects.select_for_update().select_related("queue__rubric").get(pk=item.pk)
+    item = ReviewItem.objects.select_for_update(of=("self",)).select_related("queue__rubric").get(pk=item.pk)
     if not can_adjudicate(lead, item.queue):
         raise PermissionDenied(f"Only a lead of queue {item.queue.slug!r} adjudicates its items.")
     if item.state != ReviewItem.State.ADJUDICATION:
