@@ -1,1 +1,43 @@
-"""API views; routes register on bookbag.api.routers.router."""
+"""``/api/v1/rubrics/``: rubric versions for managers, read access for their reviewers."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.permissions import IsAuthenticated
+
+from bookbag.api.routers import router
+from bookbag.tokens.models import Scope
+from bookbag.tokens.permissions import HasScope
+from reviews.access import rubrics_visible
+
+from .serializers import RubricSerializer
+from .services import rubric_delete
+
+
+@extend_schema_view(
+    update=extend_schema(description="Edit a rubric. A version that reviews reference stays as it is: the change "
+                         "becomes the next version, returned here with its new id, and its queues move to it."),
+    partial_update=extend_schema(description="Edit some fields of a rubric; see update for versioning."),
+    destroy=extend_schema(description="Delete a version that no queue uses and no review references (else 409)."),
+)
+class RubricViewSet(viewsets.ModelViewSet):
+    """Rubric versions. Managers see and edit every rubric; reviewers read their queues' rubrics."""
+
+    serializer_class = RubricSerializer
+    permission_classes = [IsAuthenticated, HasScope]
+    required_scopes = {
+        "default": Scope.READ,
+        "create": Scope.MANAGE,
+        "update": Scope.MANAGE,
+        "partial_update": Scope.MANAGE,
+        "destroy": Scope.MANAGE,
+    }
+    filterset_fields = ["slug", "version"]
+
+    def get_queryset(self):
+        return rubrics_visible(self.request.user).prefetch_related("criteria")
+
+    def perform_destroy(self, instance):
+        rubric_delete(actor=self.request.user, rubric=instance)
+
+
+router.register("rubrics", RubricViewSet, basename="rubric")

@@ -1,1 +1,105 @@
-"""API views; routes register on bookbag.api.routers.router."""
+"""``/api/v1/queues/`` and ``/api/v1/assignments/``: managing queues, claiming items and reviewing them.
+
+A queue or assignment outside the user's reach returns 404, the same as one
+that does not exist. A token without the action's scope returns 403.
+"""
+
+import django_filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from bookbag.api.routers import router
+from bookbag.tokens.models import Scope
+from bookbag.tokens.permissions import HasScope
+
+from ..access import queues_visible
+from ..models import Assignment
+from ..services import assignment_claim, assignment_release, queue_delete, review_submit
+from .serializers import AssignmentSerializer, QueueSerializer, ReviewSerializer, ReviewSubmitSerializer
+
+MANAGE_ACTIONS = ("create", "update", "partial_update", "destroy")
+
+
+@extend_schema_view(
+    destroy=extend_schema(description="Delete a queue without items. A queue with items returns 409; pause it with is_active."),
+)
+class QueueViewSet(viewsets.ModelViewSet):
+    """Queues: managers create and manage them; members read the queues they belong to."""
+
+    serializer_class = QueueSerializer
+    permission_classes = [IsAuthenticated, HasScope]
+    required_scopes = {"default": Scope.READ, "claim": Scope.REVIEW, **dict.fromkeys(MANAGE_ACTIONS, Scope.MANAGE)}
+    filterset_fields = ["slug", "is_active"]
+
+    def get_queryset(self):
+        queues = queues_visible(self.request.user)
+        if self.action == "claim":
+            return queues
+        return queues.prefetch_related("memberships__user")
+
+    def perform_destroy(self, instance):
+        queue_delete(actor=self.request.user, queue=instance)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: AssignmentSerializer,
+            204: OpenApiResponse(description="Nothing in this queue is claimable for you now."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def claim(self, request, pk=None):
+        """Reserve the next item for you, or return the claim you already hold in this queue."""
+        assignment = assignment_claim(queue=self.get_object(), reviewer=request.user)
+        if assignment is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(AssignmentSerializer(assignment).data)
+
+
+class AssignmentFilter(django_filters.FilterSet):
+    # A plain number filter, so a queue that is not yours gives the same empty page as a missing one.
+    queue = django_filters.NumberFilter(field_name="queue_id")
+    state = django_filters.ChoiceFilter(choices=Assignment.State.choices)
+
+    class Meta:
+        model = Assignment
+        fields = ["queue", "state"]
+
+
+class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Your own assignments in the queues you belong to."""
+
+    # The schema generator reads the model from here; requests go through get_queryset.
+    queryset = Assignment.objects.none()
+    serializer_class = AssignmentSerializer
+    permission_classes = [IsAuthenticated, HasScope]
+    required_scopes = {"default": Scope.READ, "review": Scope.REVIEW, "release": Scope.REVIEW}
+    filterset_class = AssignmentFilter
+
+    def get_queryset(self):
+        user = self.request.user
+        return Assignment.objects.filter(reviewer=user, queue__in=queues_visible(user)).select_related("item", "queue")
+
+    @extend_schema(request=ReviewSubmitSerializer, responses={201: ReviewSerializer})
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        """Submit your verdict on the item this assignment holds."""
+        assignment = self.get_object()
+        submission = ReviewSubmitSerializer(data=request.data)
+        submission.is_valid(raise_exception=True)
+        review = review_submit(assignment=assignment, reviewer=request.user, **submission.validated_data)
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: AssignmentSerializer})
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        """Give the item back to the queue without reviewing it."""
+        assignment = assignment_release(assignment=self.get_object(), reviewer=request.user)
+        return Response(AssignmentSerializer(assignment).data)
+
+
+router.register("queues", QueueViewSet, basename="queue")
+router.register("assignments", AssignmentViewSet, basename="assignment")
