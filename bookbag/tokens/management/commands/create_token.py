@@ -10,7 +10,7 @@ from bookbag.tokens.models import Scope
 from bookbag.tokens.services import token_create
 
 
-def _message(error: ValidationError) -> str:
+def _validation_message(error: ValidationError) -> str:
     if hasattr(error, "error_dict"):
         return "; ".join(f"--{field}: {message}" for field, messages in error.message_dict.items() for message in messages)
     return "; ".join(error.messages)
@@ -39,13 +39,13 @@ class Command(BaseCommand):
     def handle(self, *args, username: str, scopes: list[str] | None, name: str, **options):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
-            raise CommandError(f"User {username!r} not found; create the account first (manage.py createsuperuser).")
+            raise CommandError(f"User {username!r} not found; create the account first in the admin under Users.")
 
         with audit_context(channel=AuditEvent.Channel.COMMAND):
             try:
                 token, key = token_create(user=user, scopes=scopes, name=name, actor=None)
             except ValidationError as error:
-                raise CommandError(_message(error)) from error
+                raise CommandError(_validation_message(error)) from error
 
         self.stdout.write(f"Created token {token.prefix}… for {username} with scopes: {', '.join(token.scopes)}.")
         self.stdout.write("Store the key now; it cannot be shown again.")
