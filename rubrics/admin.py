@@ -121,7 +121,7 @@ class RubricAdmin(ScopedModelAdmin):
         return is_manager(request.user)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        # No service deletes rubrics: reviews and exports name their versions.
+        # Rubrics are not deleted from the admin, because reviews and exports name their versions.
         return False
 
     @admin.display(description="criteria", ordering="criterion_count")

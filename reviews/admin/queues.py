@@ -113,7 +113,8 @@ class QueueAdmin(ScopedModelAdmin):
         return can_manage(request.user, obj) if obj is not None else is_manager(request.user)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        # No service deletes queues: their items and reviews are training data.
+        # Queues are not deleted from the admin, because their items and reviews are training data.
+        # Clearing is_active pauses a queue instead.
         return False
 
     def save_model(self, request, obj, form, change) -> None:
