@@ -1,0 +1,51 @@
+"""Items in the stored shape, as ``POST /api/v1/items/`` accepts them.
+
+An item is ``{queue, conversation, response, [reference_response], [tools],
+[model], [metadata], [source], [external_id]}``. ``response`` and
+``reference_response`` are a string or an assistant message; ``source``
+defaults to ``api``.
+"""
+
+from typing import Any
+
+from .errors import RowError, json_type
+from .messages import assistant_message, messages_validate, text_check
+from .records import ItemRecord, record_build
+
+PAYLOAD_KEYS = (
+    "queue", "conversation", "response", "reference_response", "tools", "model", "metadata", "source", "external_id",
+)
+DEFAULT_SOURCE = "api"
+
+
+def payload_record(payload: Any, *, label: str = "") -> tuple[str, ItemRecord]:
+    """Validate one API item and return its queue slug and record; raise RowError naming the field."""
+    if not isinstance(payload, dict):
+        raise RowError("", f"expected an item object, got {json_type(payload)}")
+    unknown = sorted(set(payload) - set(PAYLOAD_KEYS))
+    if unknown:
+        raise RowError(unknown[0], f"unknown field; an item has {', '.join(PAYLOAD_KEYS)}")
+    queue = payload.get("queue")
+    if not isinstance(queue, str) or not queue.strip():
+        raise RowError("queue", "missing; give the slug of the queue that receives the item")
+    text_check(payload, field="")
+
+    for key in ("conversation", "response"):
+        if key not in payload:
+            raise RowError(key, "missing; an item needs the conversation and the response under review")
+    conversation = messages_validate(payload["conversation"], field="conversation")
+    if not conversation:
+        raise RowError("conversation", "empty; give at least the user message before the response")
+    reference = payload.get("reference_response")
+    record = record_build(
+        conversation=conversation,
+        response=assistant_message(payload["response"], field="response"),
+        reference_response=None if reference is None else assistant_message(reference, field="reference_response"),
+        tools=payload.get("tools"),
+        model=payload.get("model"),
+        metadata=payload.get("metadata"),
+        source=payload.get("source", DEFAULT_SOURCE),
+        external_id=payload.get("external_id"),
+        label=label,
+    )
+    return queue, record
