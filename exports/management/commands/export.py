@@ -28,7 +28,7 @@ class Command(BaseCommand):
             help="Slug of a queue to export; repeat the option for several queues.",
         )
         parser.add_argument("--kind", choices=ExportJob.Kind.values, default=ExportJob.Kind.BOTH,
-                            help="Which files to build: sft, dpo or both (default: both).")
+                            help="Data files to build: sft, dpo or both (default: both).")
         parser.add_argument("--format", choices=format_names(), default=ExportJob.Format.TRL,
                             help="Row format of the data files (default: trl).")
         parser.add_argument("--output", required=True, metavar="PATH", help="File path of the zip to write.")
@@ -58,11 +58,13 @@ class Command(BaseCommand):
         self._counts_print(job, output_path)
 
     def _counts_print(self, job: ExportJob, output_path: Path) -> None:
+        # Sorted explicitly, because PostgreSQL's jsonb does not keep the key order of the counts.
         counts = job.counts
-        verdicts = ", ".join(f"{verdict} {count}" for verdict, count in counts["verdicts"].items())
+        verdicts = ", ".join(f"{verdict} {count}" for verdict, count in sorted(counts["verdicts"].items()))
         self.stdout.write(f"Items: {counts['items']} ({verdicts})")
-        for kind, rows in counts["rows"].items():
-            self.stdout.write(f"{kind} rows: {rows}")
+        for kind in ("sft", "dpo"):
+            if kind in counts["rows"]:
+                self.stdout.write(f"{kind} rows: {counts['rows'][kind]}")
         self.stdout.write(f"Identical pairs dropped: {counts['dpo_pairs_dropped_identical']}")
         self.stdout.write(f"Items skipped as invalid: {counts['items_skipped_invalid']}")
         self.stdout.write(self.style.SUCCESS(f"Wrote export {job.pk} to {output_path} (sha256 {job.sha256})"))
