@@ -1,0 +1,86 @@
+"""The report of one file import: counts, rejected rows and progress, written as they happen."""
+
+from django.core.management.base import OutputWrapper
+
+from reviews.services.items import IngestResult
+
+TTY_REFRESH_ROWS = 500
+CLEAR_LINE = "\r\033[K"
+
+
+class ImportReport:
+    """Counts of one file import, with each rejected row and the progress written as they happen.
+
+    Rejected rows go to ``out`` as ``<location>: <reason>``, so a report of a
+    huge file needs no memory per row. Progress goes to ``progress_out``: one
+    line rewritten in place on a terminal, otherwise a new line every
+    ``progress_every`` rows.
+    """
+
+    def __init__(self, *, out: OutputWrapper, progress_out: OutputWrapper, progress_every: int = 5000) -> None:
+        self.out = out
+        self.progress_out = progress_out
+        self.tty = progress_out.isatty()
+        self.progress_every = progress_every
+        self.rows = 0
+        self.created = 0
+        self.duplicates = 0
+        self.rejected = 0
+        self.format_line = ""
+        self.rolled_back = False
+        self._progress_shown = False
+
+    def row_read(self) -> None:
+        self.rows += 1
+        if self.tty and self.rows % TTY_REFRESH_ROWS == 0:
+            self.progress_out.write(f"\r{self.counts()}", ending="")
+            self.progress_out.flush()
+            self._progress_shown = True
+        elif not self.tty and self.rows % self.progress_every == 0:
+            self.progress_out.write(self.counts())
+
+    def reject(self, location: str, reason: str) -> None:
+        self.rejected += 1
+        self._clear_progress()
+        self.out.write(f"{location}: {reason}")
+
+    def format_chosen(self, name: str, *, detected_at: str = "") -> None:
+        self.format_line = f"Format: {name} (detected from {detected_at})" if detected_at else f"Format: {name}"
+
+    def add(self, result: IngestResult) -> None:
+        self.created += result.created
+        self.duplicates += result.duplicates
+
+    def counts(self) -> str:
+        return (
+            f"{self.rows} rows read: {self.created} created, {self.duplicates} duplicates skipped, "
+            f"{self.rejected} rejected"
+        )
+
+    def finish(self) -> None:
+        """End the progress line so that the summary starts on a fresh line."""
+        self._clear_progress()
+
+    def _clear_progress(self) -> None:
+        if self._progress_shown:
+            self.progress_out.write(CLEAR_LINE, ending="")
+            self.progress_out.flush()
+            self._progress_shown = False
+
+    def summary_lines(self) -> list[str]:
+        """Return the closing lines: the format, the counts, and what they mean."""
+        lines = [self.format_line] if self.format_line else []
+        if self.rolled_back:
+            plural = "row was" if self.rejected == 1 else "rows were"
+            lines.append(
+                f"{self.rows} rows read, {self.rejected} rejected. Strict mode: nothing was imported because "
+                f"{self.rejected} {plural} rejected; fix the rows listed above and run the command again."
+            )
+            return lines
+        lines.append(
+            f"{self.created} created, {self.duplicates} duplicates skipped, {self.rejected} rejected "
+            f"({self.rows} rows read)."
+        )
+        if self.created == 0 and self.duplicates and not self.rejected:
+            lines.append("Nothing new: every item in the file was imported before.")
+        return lines
