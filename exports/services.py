@@ -140,6 +140,8 @@ def export_build(*, job_id: int) -> ExportJob | None:
 
 @transaction.atomic
 def _job_claim(job_id: int) -> ExportJob | None:
+    # NOTE: a job whose worker died mid-build stays running. The redelivered task
+    # finds it claimed and skips it, so the client has to request a new export.
     now = timezone.now()
     claimed = ExportJob.objects.filter(pk=job_id, state=ExportJob.State.QUEUED).update(
         state=ExportJob.State.RUNNING, started_at=now
