@@ -4,6 +4,7 @@ import json
 import zipfile
 
 import pytest
+from drf_spectacular.drainage import GENERATOR_STATS
 from rest_framework.test import APIClient
 
 from bookbag.audit.models import AuditEvent
@@ -223,3 +224,34 @@ def test_invalid_payload_is_400(manager, queue, django_capture_on_commit_callbac
 
 def test_anonymous_is_rejected(db):
     assert APIClient().get(EXPORTS_URL).status_code in (401, 403)
+
+
+@pytest.fixture
+def schema():
+    GENERATOR_STATS.reset()
+    with GENERATOR_STATS.silence():
+        response = APIClient().get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_schema_documents_create_as_202(schema):
+    operation = schema["paths"]["/api/v1/exports/"]["post"]
+
+    assert set(operation["responses"]) == {"202"}
+    assert operation["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ExportRequest"
+    }
+
+
+def test_schema_documents_download_as_zip(schema):
+    responses = schema["paths"]["/api/v1/exports/{id}/download/"]["get"]["responses"]
+
+    assert set(responses) == {"200", "409"}
+    assert "application/zip" in responses["200"]["content"]
+
+
+def test_export_views_have_no_schema_warnings(schema):
+    messages = [*GENERATOR_STATS._warn_cache, *GENERATOR_STATS._error_cache]
+
+    assert [message for message in messages if "ExportJobViewSet" in message] == []
