@@ -9,6 +9,7 @@ other's rows. SQLite ignores row locks, but its transactions start
 import datetime
 import logging
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -85,6 +86,9 @@ def assignment_claim(*, queue: Queue, reviewer, now: datetime.datetime | None = 
         raise Conflict(f"Queue {queue.slug!r} is paused; ask a manager to activate it.", code="queue_inactive")
     now = now or timezone.now()
 
+    # Locking the reviewer's own row serialises their concurrent claims, so
+    # two requests from one reviewer cannot each take a different item.
+    get_user_model().objects.select_for_update().filter(pk=reviewer.pk).exists()
     held = Assignment.objects.filter(
         queue=queue, reviewer=reviewer, state=Assignment.State.CLAIMED, expires_at__gt=now
     ).first()

@@ -142,3 +142,38 @@ def test_sqlite_claims_never_overlap(request):
     claimed, errors = _run_reviewers(queue_pk, reviewer_pks)
 
     _assert_each_item_reviewed_once(claimed, errors, _in_thread(_outcome, queue_pk))
+
+
+def _claim_once(queue_pk: int, reviewer_pk: int, start: threading.Barrier, claimed: list, errors: list) -> None:
+    try:
+        queue = Queue.objects.get(pk=queue_pk)
+        reviewer = get_user_model().objects.get(pk=reviewer_pk)
+        start.wait(timeout=THREAD_TIMEOUT_SECONDS)
+        claimed.append(assignment_claim(queue=queue, reviewer=reviewer).pk)
+    except Exception as error:  # noqa: BLE001 - the main thread reports every failure
+        errors.append(error)
+    finally:
+        connection.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgres_one_reviewer_parallel_claims_share_item():
+    queue_pk, reviewer_pks = _queue_with_reviewers()
+    start = threading.Barrier(5)
+    claimed: list[int] = []
+    errors: list[Exception] = []
+    threads = [
+        threading.Thread(target=_claim_once, args=(queue_pk, reviewer_pks[0], start, claimed, errors))
+        for _ in range(5)
+    ]
+
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=THREAD_TIMEOUT_SECONDS)
+
+    assert errors == []
+    assert len(claimed) == 5
+    assert len(set(claimed)) == 1
+    assert Assignment.objects.filter(queue_id=queue_pk, state=Assignment.State.CLAIMED).count() == 1
