@@ -6,6 +6,6 @@ from .base import database_config, env
 SECRET_KEY = "bookbag-test-key"
 DATABASES = {"default": database_config(env("DATABASE_URL", default="sqlite://:memory:"))}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CELERY_BROKER_URL = ""
+CELERY_BROKER_URL = "memory://localhost//"
 CELERY_TASK_ALWAYS_EAGER = True
 LOGGING = {"version": 1, "disable_existing_loggers": False}
