@@ -185,3 +185,22 @@ def test_dates_are_stored_as_utc_iso(manager, queue):
 
     assert job.filters["reviewed_after"] == "2026-05-01T00:00:00+00:00"
     assert job.filters["reviewed_before"] == "2026-05-02T10:00:00+00:00"
+
+
+def test_unreachable_broker_fails_job(manager, queue, monkeypatch, django_capture_on_commit_callbacks):
+    from kombu.exceptions import OperationalError
+
+    from exports.tasks import build_export
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    # The broker is the network boundary: sending the task is what fails.
+    monkeypatch.setattr(build_export, "delay", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = export_request(requester=manager, kind="both", format="trl", filters={"queues": [queue.slug]})
+
+    job.refresh_from_db()
+    assert job.state == ExportJob.State.FAILED
+    assert job.error == "The task broker could not be reached, so the build never started; request the export again."
+    assert AuditEvent.objects.filter(action="export.fail", object_id=str(job.pk)).exists()
