@@ -57,7 +57,7 @@ AIRLINE = {
     ],
 }
 USERS = [
-    # username, superuser, manager permission
+    # username, is superuser, holds the manager permission
     ("admin", True, True),
     ("manager", False, True),
     ("lead", False, False),
@@ -87,7 +87,12 @@ def users_prepare() -> list[DemoUser]:
         user.save()
         if manager:
             user.user_permissions.add(manage)
-        role = "superuser" if superuser else "manager" if manager else username.rstrip("0123456789")
+        if superuser:
+            role = "superuser"
+        elif manager:
+            role = "manager"
+        else:
+            role = username.rstrip("0123456789")
         credentials.append(DemoUser(username=username, password=password, role=role))
     return credentials
 
@@ -124,7 +129,7 @@ def sample_reviews_make(queue: Queue, reviewer) -> int:
     """
     if Review.objects.filter(item__queue=queue).exists():
         return 0
-    made = 0
+    reviewed = 0
     for number in range(SAMPLE_REVIEW_COUNT):
         assignment = assignment_claim(queue=queue, reviewer=reviewer)
         if assignment is None:
@@ -140,8 +145,8 @@ def sample_reviews_make(queue: Queue, reviewer) -> int:
                           corrected_response=reference)
         else:
             review_submit(assignment=assignment, reviewer=reviewer, verdict="approved", scores=scores)
-        made += 1
-    return made
+        reviewed += 1
+    return reviewed
 
 
 def first_export_make(manager, queue: Queue) -> ExportJob:
