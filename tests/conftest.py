@@ -15,6 +15,17 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Deselect SQLite-only tests when the suite runs on another database."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        return
+    kept = [item for item in items if not item.get_closest_marker("sqlite")]
+    config.hook.pytest_deselected(items=[item for item in items if item.get_closest_marker("sqlite")])
+    items[:] = kept
+
+
 def pytest_runtest_setup(item):
     if item.get_closest_marker("postgres") or item.get_closest_marker("integration"):
         from django.db import connection

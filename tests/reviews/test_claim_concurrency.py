@@ -117,8 +117,6 @@ def sqlite_file_database(tmp_path):
     production does. The main thread keeps its in-memory connection, which
     SQLite never closes, so teardown flushes the original.
     """
-    if connection.vendor != "sqlite":
-        pytest.skip("this variant tests SQLite's serialised claims; the PostgreSQL variant covers this run")
     path = tmp_path / "claims.sqlite3"
     connection.ensure_connection()
     copy = sqlite3.connect(path)
@@ -134,6 +132,7 @@ def sqlite_file_database(tmp_path):
         settings["NAME"] = in_memory_name
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_sqlite_claims_never_overlap(request):
     queue_pk, reviewer_pks = _queue_with_reviewers()
