@@ -26,6 +26,8 @@ class BookbagAdminSite(admin.AdminSite):
     site_header = "Bookbag"
     site_title = "Bookbag"
     index_title = "Administration"
+    # Bookbag has no public site, so the admin header shows no "View site" link.
+    site_url = None
 
     def has_permission(self, request) -> bool:
         user = request.user

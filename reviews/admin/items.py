@@ -53,6 +53,9 @@ class ReviewItemAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
 
     @admin.display(description="reply")
     def response_excerpt(self, item: ReviewItem) -> str:
+        if not item.response_text and item.response.get("tool_calls"):
+            names = ", ".join(call.get("function", {}).get("name", "?") for call in item.response["tool_calls"])
+            return f"[tool call: {names}]"
         return Truncator(item.response_text).chars(EXCERPT_LENGTH)
 
     @admin.display(description="conversation")

@@ -148,3 +148,27 @@ def test_open_queue_item_shows_every_review(reviewer_client, reviewer, colleague
 
     inline = response.context["inline_admin_formsets"][0]
     assert {form.instance.reviewer for form in inline.formset.forms} == {reviewer, colleague}
+
+
+def test_changelist_names_tool_call_reply(reviewer_client, queue):
+    ReviewItemFactory(
+        queue=queue,
+        response={
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [{"id": "call_1", "type": "function",
+                            "function": {"name": "transfer_to_human_agents", "arguments": "{}"}}],
+        },
+    )
+
+    response = reviewer_client.get(CHANGELIST)
+
+    assert "[tool call: transfer_to_human_agents]" in response.content.decode()
+
+
+def test_item_page_includes_conversation_styles(reviewer_client, queue):
+    item = ReviewItemFactory(queue=queue)
+
+    response = reviewer_client.get(change_url(item))
+
+    assert ".turn-text { white-space: pre-wrap;" in response.content.decode()

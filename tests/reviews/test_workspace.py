@@ -115,7 +115,7 @@ def test_reviewer_flow_end_to_end(reviewer_client, queue, items):
     first = claim(reviewer_client, queue)
     page = reviewer_client.get(assignment_url(first))
     assert "check_outage" in page_text(page)
-    assert "result of call call_outage_1" in page_text(page)
+    assert "result of call <code>call_outage_1</code>" in page_text(page)
 
     approved = reviewer_client.post(assignment_url(first), review_data())
     second = Assignment.objects.get(state=Assignment.State.CLAIMED)
@@ -241,7 +241,7 @@ def test_assignment_page_shows_conversation(reviewer_client, queue, items):
     assert "Is there an outage in 94107?" in text
     assert "Tool call check_outage" in text.replace("<code>", "").replace("</code>", "")
     assert '{\n  "service": "fiber",\n  "zip": "94107"\n}' in text
-    assert "tool · result of call call_outage_1" in text
+    assert "tool</span> · result of call <code>call_outage_1</code>" in text
     assert '{"outage": false}' in text
 
 
@@ -601,3 +601,20 @@ def test_assignment_page_offers_release_and_timer(reviewer_client, queue, items)
     assert f'action="{reverse("admin:workspace_release", args=[assignment.pk])}"' in content
     assert 'type="hidden" name="time_spent_seconds" value="0"' in content
     assert "Date.now()" in content
+
+
+def test_admin_index_links_to_workspace(client, reviewer):
+    client.force_login(reviewer)
+
+    response = client.get("/admin/")
+
+    assert response.status_code == 200
+    assert 'href="/admin/workspace/"' in response.content.decode()
+    assert "Start reviewing" in response.content.decode()
+
+
+def test_site_root_redirects_to_admin(client):
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
