@@ -14,6 +14,7 @@ def item_list(
     queue: str | None = None,
     state: str | None = None,
     source: str | None = None,
+    external_id: str | None = None,
     model: str | None = None,
     created_after: datetime.datetime | None = None,
     created_before: datetime.datetime | None = None,
@@ -24,7 +25,7 @@ def item_list(
     """
     items = items_visible(user).select_related("queue")
     return items_filter(
-        items, queue=queue, state=state, source=source, model=model,
+        items, queue=queue, state=state, source=source, external_id=external_id, model=model,
         created_after=created_after, created_before=created_before,
     )
 
@@ -35,17 +36,18 @@ def items_filter(
     queue: str | None = None,
     state: str | None = None,
     source: str | None = None,
+    external_id: str | None = None,
     model: str | None = None,
     created_after: datetime.datetime | None = None,
     created_before: datetime.datetime | None = None,
 ) -> QuerySet[ReviewItem]:
-    """Narrow ``items`` by queue slug, state, source, model and creation time.
+    """Narrow ``items`` by queue slug, state, source, external id, model and creation time.
 
     ``created_after`` is inclusive and ``created_before`` exclusive. A filter
     left as None does not apply.
     """
     lookups = {
-        "queue__slug": queue, "state": state, "source": source, "model": model,
+        "queue__slug": queue, "state": state, "source": source, "external_id": external_id, "model": model,
         "created_at__gte": created_after, "created_at__lt": created_before,
     }
     return items.filter(**{lookup: value for lookup, value in lookups.items() if value is not None})

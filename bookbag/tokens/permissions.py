@@ -25,11 +25,19 @@ class HasScope(BasePermission):
         if scope is None:
             return True
         scope = str(scope)
-        if isinstance(request.auth, ApiToken):
-            self.message = f"This token lacks the {scope!r} scope; create a token with --scope {scope}."
-        else:
+        if scope in request_scopes(request):
+            return True
+
+        if not isinstance(request.auth, ApiToken):
             self.message = (
                 f"Your role lacks the {scope!r} scope this endpoint needs; "
                 "only managers (the reviews.manage_workspace permission) hold it."
             )
-        return scope in request_scopes(request)
+        elif scope in map(str, scopes_allowed(request.user)):
+            self.message = f"This token lacks the {scope!r} scope; create a token with --scope {scope}."
+        else:
+            self.message = (
+                f"This token lacks the {scope!r} scope, and its user's role does not allow it; "
+                "only managers (the reviews.manage_workspace permission) hold it."
+            )
+        return False

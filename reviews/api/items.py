@@ -58,6 +58,7 @@ class ItemFilter(django_filters.FilterSet):
     queue = django_filters.CharFilter(help_text="Queue slug.")
     state = django_filters.ChoiceFilter(choices=ReviewItem.State.choices)
     source = django_filters.CharFilter()
+    external_id = django_filters.CharFilter()
     model = django_filters.CharFilter()
     created_after = django_filters.IsoDateTimeFilter(help_text="Created at or after this ISO 8601 time.")
     created_before = django_filters.IsoDateTimeFilter(help_text="Created before this ISO 8601 time.")

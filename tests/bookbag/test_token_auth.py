@@ -87,3 +87,15 @@ def test_token_scope_limits_manager(manager, queue):
 
     assert response.status_code == 403
     assert "'manage' scope" in response.json()["message"]
+
+
+def test_scope_beyond_role_names_managers(reviewer, queue):
+    _, key = token_create(user=reviewer, scopes=["review"])
+
+    response = _client(key).post("/api/v1/items/", {}, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["message"] == (
+        "This token lacks the 'ingest' scope, and its user's role does not allow it; "
+        "only managers (the reviews.manage_workspace permission) hold it."
+    )

@@ -288,6 +288,15 @@ def test_list_filters(queue, reviewer):
     assert [row["id"] for row in response.json()["results"]] == [match.pk]
 
 
+def test_list_filters_by_external_id(queue, reviewer):
+    match = ReviewItemFactory(queue=queue, external_id="conv-7")
+    ReviewItemFactory(queue=queue, external_id="conv-8")
+
+    response = client_for(reviewer).get(URL, {"external_id": "conv-7"})
+
+    assert [row["id"] for row in response.json()["results"]] == [match.pk]
+
+
 def test_list_filters_created_range(queue, reviewer):
     old = ReviewItemFactory(queue=queue)
     ReviewItem.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=3))

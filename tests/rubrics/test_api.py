@@ -208,7 +208,10 @@ def test_reviewer_token_cannot_create(reviewer_api):
     response = reviewer_api.post("/api/v1/rubrics/", PAYLOAD, format="json")
 
     assert response.status_code == 403
-    assert response.json()["message"] == "This token lacks the 'manage' scope; create a token with --scope manage."
+    assert response.json()["message"] == (
+        "This token lacks the 'manage' scope, and its user's role does not allow it; "
+        "only managers (the reviews.manage_workspace permission) hold it."
+    )
 
 
 def test_manager_read_token_cannot_edit(manager, queue):
