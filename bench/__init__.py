@@ -1,0 +1,1 @@
+"""Benchmarks run by hand against a local PostgreSQL; results are in docs/benchmarks.md."""
