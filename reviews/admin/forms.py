@@ -11,6 +11,8 @@ from ..models import Review
 
 SCORE_PREFIX = "score_"
 PASS_FAIL_CHOICES = [("", "—"), ("pass", "Pass"), ("fail", "Fail")]
+# The key that picks each verdict on the review page (see reviews/static/reviews/workspace.js).
+VERDICT_SHORTCUTS = {Review.Verdict.APPROVED: "a", Review.Verdict.NEEDS_FIX: "f", Review.Verdict.REJECTED: "r"}
 
 
 def _normalise_newlines(text: str) -> str:
@@ -76,6 +78,13 @@ class ReviewForm(forms.Form):
     @property
     def score_fields(self) -> list[forms.BoundField]:
         return [self[SCORE_PREFIX + criterion.key] for criterion in self.criteria]
+
+    @property
+    def verdict_buttons(self) -> list[dict[str, Any]]:
+        """Return each verdict's radio input with its keyboard shortcut."""
+        return [
+            {"radio": radio, "shortcut": VERDICT_SHORTCUTS[radio.data["value"]]} for radio in self["verdict"]
+        ]
 
     def clean_corrected_response(self) -> str:
         return _normalise_newlines(self.cleaned_data["corrected_response"])

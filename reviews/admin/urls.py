@@ -3,7 +3,8 @@
 from django.urls import path
 
 from .adjudication import AdjudicationListView, AdjudicationView
-from .workspace import AssignmentView, ClaimView, QueueListView, ReleaseView
+from .history import HistoryView
+from .workspace import AssignmentView, ClaimView, QueueListView, ReleaseView, SkipView
 
 
 def workspace_urlpatterns(site) -> list:
@@ -19,6 +20,8 @@ def workspace_urlpatterns(site) -> list:
         path(
             "workspace/assignments/<int:assignment_id>/release/", route(ReleaseView), name="workspace_release"
         ),
+        path("workspace/assignments/<int:assignment_id>/skip/", route(SkipView), name="workspace_skip"),
+        path("workspace/history/", route(HistoryView), name="workspace_history"),
         path("workspace/adjudication/", route(AdjudicationListView), name="workspace_adjudication"),
         path(
             "workspace/adjudication/<int:item_id>/", route(AdjudicationView), name="workspace_adjudicate"

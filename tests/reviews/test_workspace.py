@@ -600,7 +600,8 @@ def test_assignment_page_offers_release_and_timer(reviewer_client, queue, items)
 
     assert f'action="{reverse("admin:workspace_release", args=[assignment.pk])}"' in content
     assert 'type="hidden" name="time_spent_seconds" value="0"' in content
-    assert "Date.now()" in content
+    assert 'src="/static/reviews/workspace.js"' in content
+    assert f'data-expires="{assignment.expires_at.isoformat()}"' in content
 
 
 def test_admin_index_links_to_workspace(client, reviewer):
@@ -618,3 +619,154 @@ def test_site_root_redirects_to_admin(client):
 
     assert response.status_code == 302
     assert response["Location"] == "/admin/"
+
+
+def skip_url(assignment) -> str:
+    return reverse("admin:workspace_skip", args=[assignment.pk])
+
+
+def test_queue_list_shows_progress_bars(reviewer_client, reviewer, queue, items):
+    assignment = assignment_claim(queue=queue, reviewer=reviewer)
+    reviewer_client.post(assignment_url(assignment), review_data())
+
+    response = reviewer_client.get(reverse("admin:workspace"))
+
+    row = next(row for row in response.context["queues"] if row.pk == queue.pk)
+    everyone = {segment["key"]: segment for segment in row.progress["everyone"]}
+    mine = {segment["key"]: segment for segment in row.progress["mine"]}
+    assert row.progress["total"] == 4
+    assert everyone["done"]["count"] == 1
+    assert everyone["in-review"]["count"] == 1
+    assert everyone["pending"]["count"] == 2
+    assert everyone["done"]["percent"] == 25
+    assert mine["done"]["count"] == 1
+    assert mine["in-review"]["count"] == 1
+    assert mine["pending"]["count"] == 2
+    assert 'class="progress-done" style="width: 25.00%"' in response.content.decode()
+
+
+def test_queue_list_progress_of_empty_queue(reviewer_client, queue):
+    response = reviewer_client.get(reverse("admin:workspace"))
+
+    row = next(row for row in response.context["queues"] if row.pk == queue.pk)
+    assert row.progress["total"] == 0
+    assert all(segment["percent"] == 0 for segment in row.progress["everyone"])
+
+
+@pytest.mark.parametrize("queue_count", [1, 5])
+def test_queue_list_query_count_is_constant(client, django_assert_num_queries, queue_count):
+    user = UserFactory(username="busy-reviewer")
+    for _ in range(queue_count):
+        other = QueueFactory()
+        MembershipFactory(queue=other, user=user)
+        for item in ReviewItemFactory.create_batch(3, queue=other):
+            AssignmentFactory(item=item, reviewer=user)
+    client.force_login(user)
+
+    # Session, user, queues with counts, adjudication count, two permission
+    # reads for the admin navigation, and the held claims with their items.
+    with django_assert_num_queries(7):
+        response = client.get(reverse("admin:workspace"))
+
+    assert len(response.context["queues"]) == queue_count
+
+
+def test_skip_opens_next_item(reviewer_client, reviewer, queue, items):
+    items[0].priority = 5
+    items[0].save()
+    first = claim(reviewer_client, queue)
+    assert first.item == items[0]
+    items[0].priority = -1
+    items[0].save()
+
+    response = reviewer_client.post(skip_url(first))
+
+    second = Assignment.objects.filter(state=Assignment.State.CLAIMED).get()
+    first.refresh_from_db()
+    assert first.state == Assignment.State.RELEASED
+    assert second.item != items[0]
+    assert response.url == assignment_url(second)
+    assert reviewer_client.session["workspace_skipped_items"] == {str(queue.pk): [items[0].pk]}
+
+
+def test_skip_first_in_line_item_comes_back_with_warning(reviewer_client, queue, items):
+    first = claim(reviewer_client, queue)
+
+    response = reviewer_client.post(skip_url(first), follow=True)
+
+    again = Assignment.objects.filter(state=Assignment.State.CLAIMED).get()
+    assert again.item == first.item
+    assert response.redirect_chain[-1][0] == assignment_url(again)
+    assert any("cannot pass over skipped items yet" in message for message in messages_of(response))
+    assert str(queue.pk) not in reviewer_client.session["workspace_skipped_items"]
+
+
+def test_skip_requires_post(reviewer_client, queue, items):
+    assignment = claim(reviewer_client, queue)
+
+    assert reviewer_client.get(skip_url(assignment)).status_code == 405
+
+
+def test_skip_other_reviewers_assignment_is_not_found(reviewer_client, queue, items):
+    other = UserFactory(username="other-reviewer")
+    MembershipFactory(queue=queue, user=other)
+    assignment = assignment_claim(queue=queue, reviewer=other)
+
+    assert reviewer_client.post(skip_url(assignment)).status_code == 404
+    assignment.refresh_from_db()
+    assert assignment.state == Assignment.State.CLAIMED
+
+
+def test_skip_released_item_shows_conflict(reviewer_client, queue, items):
+    assignment = claim(reviewer_client, queue)
+    reviewer_client.post(reverse("admin:workspace_release", args=[assignment.pk]))
+
+    response = reviewer_client.post(skip_url(assignment), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("admin:workspace")
+    assert any("nothing to release" in message for message in messages_of(response))
+
+
+def test_assignment_page_lists_shortcuts(reviewer_client, queue, items):
+    assignment = claim(reviewer_client, queue)
+
+    content = reviewer_client.get(assignment_url(assignment)).content.decode()
+
+    for marker in ['data-shortcut="a"', 'data-shortcut="f"', 'data-shortcut="r"', 'data-shortcut="s"', 'data-shortcut="x"']:
+        assert marker in content
+    assert "<kbd>Ctrl</kbd>+<kbd>Enter</kbd> submit and open the next item" in content
+
+
+def test_assignment_page_renders_reply_markdown(reviewer_client, queue, criteria):
+    reply = "Restart it:\n\n```sh\nsudo reboot\n```\n\n**Then** check <script>alert(1)</script> [x](javascript:alert(1))"
+    ReviewItemFactory(queue=queue, response={"role": "assistant", "content": reply})
+    assignment = claim(reviewer_client, queue)
+
+    content = reviewer_client.get(assignment_url(assignment)).content.decode()
+
+    assert "<pre><code>sudo reboot\n</code></pre>" in content
+    assert "<strong>Then</strong>" in content
+    assert "<script>alert(1)</script>" not in content
+    assert 'href="javascript:' not in content
+
+
+def test_assignment_page_renders_guidance_markdown(reviewer_client, queue, items):
+    queue.rubric.guidelines = "Check **every** number. <img src=x onerror=alert(1)>"
+    queue.rubric.save()
+    assignment = claim(reviewer_client, queue)
+
+    content = reviewer_client.get(assignment_url(assignment)).content.decode()
+
+    assert "Check <strong>every</strong> number." in content
+    assert "<img src=x" not in content
+    assert "Check every number against the tool result." in content
+
+
+def test_assignment_page_embeds_original_for_diff(reviewer_client, queue, criteria):
+    ReviewItemFactory(queue=queue, response={"role": "assistant", "content": "</script><script>alert(1)</script>"})
+    assignment = claim(reviewer_client, queue)
+
+    content = reviewer_client.get(assignment_url(assignment)).content.decode()
+
+    assert '<script id="original-response" type="application/json">' in content
+    assert "\\u003C/script\\u003E\\u003Cscript\\u003Ealert(1)" in content
