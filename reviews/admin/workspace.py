@@ -78,7 +78,7 @@ def _segments(total: int, parts: list[tuple[str, str, int]]) -> list[dict]:
 def progress_bars(queue: Queue) -> dict[str, list[dict]]:
     """Return the everyone and mine progress bars of a queue from ``queues_with_counts``.
 
-    The mine bar measures the items this reviewer reviewed or holds against
+    The mine bar measures the items this reviewer reviewed or has claimed against
     every item of the queue, because a reviewer judges each item at most once.
     """
     total = queue.pending + queue.in_review + queue.reviewed + queue.adjudication
@@ -113,7 +113,7 @@ def claim_next(request, queue: Queue, skipped: list[int] | None = None) -> HttpR
     """Claim the next item of ``queue`` and open it, or return to the queue list with the reason.
 
     ``skipped`` lists item ids the reviewer skipped in this session. When the
-    claim lands on one of them, it is released again and the reviewer is told.
+    claim lands on one of them, the page opens with a warning and the list is cleared.
     """
     if skipped is None:
         skipped = request.session.get(SKIPPED_SESSION_KEY, {}).get(str(queue.pk), [])
@@ -128,8 +128,8 @@ def claim_next(request, queue: Queue, skipped: list[int] | None = None) -> HttpR
         messages.info(request, nothing_left_message(queue, request.user))
         return redirect("admin:workspace")
     if assignment.item_id in skipped:
-        # TODO: assignment_claim cannot pass over given items yet, so when a
-        # skipped item is still first in line the reviewer gets it back, told why.
+        # TODO: assignment_claim cannot pass over given items yet, so a skipped
+        # item that is still first in line comes back to the same reviewer.
         forget_skips(request.session, queue)
         messages.warning(
             request, f"Item {assignment.item} is first in line in {queue.name} again: the queue cannot pass over skipped items yet."
@@ -249,10 +249,10 @@ def forget_skips(session, queue: Queue) -> None:
 
 
 class SkipView(WorkspaceView):
-    """Release the item and claim the next one, passing over the items skipped in this session.
+    """Release the item, remember it in the session as skipped, and claim the next one.
 
-    Skipped items stay in the pool for other reviewers. They are remembered in
-    the reviewer's session, so they come back after the next sign-in.
+    Skipped items stay in the pool for other reviewers. The session's list
+    ends at sign-out. See ``claim_next`` for a skipped item that is still first in line.
     """
 
     http_method_names = ["post"]

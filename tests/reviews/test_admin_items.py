@@ -171,4 +171,4 @@ def test_item_page_includes_conversation_styles(reviewer_client, queue):
 
     response = reviewer_client.get(change_url(item))
 
-    assert ".turn-text { white-space: pre-wrap;" in response.content.decode()
+    assert '<link rel="stylesheet" href="/static/reviews/workspace.css">' in response.content.decode()
