@@ -84,7 +84,7 @@
       var node = document.createElement(op[0] === "+" ? "ins" : "del");
       node.textContent = op[1];
       target.appendChild(node);
-      if (/\S/.test(op[1])) { if (op[0] === "+") added++; else removed++; }
+      if (/[\p{L}\p{N}_]/u.test(op[1])) { if (op[0] === "+") added++; else removed++; }
     });
     summary.textContent = added || removed
       ? added + " word" + (added === 1 ? "" : "s") + " added, " + removed + " removed"
