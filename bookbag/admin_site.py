@@ -33,6 +33,13 @@ class BookbagAdminSite(admin.AdminSite):
         user = request.user
         return user.is_active and user.is_staff
 
+    def index(self, request, extra_context=None):
+        # Imported here because reviews.admin imports this module.
+        from reviews.admin.dashboard import dashboard_context
+
+        # Managers see their queues' dashboard above the usual index; everyone else gets the usual index.
+        return super().index(request, {**dashboard_context(request), **(extra_context or {})})
+
     def get_urls(self):
         # Imported here because reviews.admin imports this module.
         from reviews.admin.urls import workspace_urlpatterns
