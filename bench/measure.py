@@ -67,7 +67,7 @@ def child_run(argv: list[str], *, stdout: IO, stderr: IO, timeout: float) -> Chi
 
 def _command_output(argv: list[str]) -> str:
     try:
-        return subprocess.run(argv, capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(argv, capture_output=True, text=True, check=True).stdout.strip("\n")
     except (OSError, subprocess.CalledProcessError) as error:
         return f"unavailable ({error})"
 
