@@ -86,6 +86,20 @@ def reviews_visible(user) -> QuerySet[Review]:
     return Review.objects.filter(_work_visible(user, "item__queue"))
 
 
+def can_see_others_reviews(user, item: ReviewItem) -> bool:
+    """Return whether ``user`` may see other reviewers' reviews of ``item``.
+
+    True for members of a queue that is not blind and for the queue's leads
+    and managers. In a blind queue a reviewer never sees them, not even
+    after submitting: within the edit window they could otherwise revise
+    towards the others and inflate agreement.
+    """
+    role = membership_role(user, item.queue)
+    if role is None:
+        return False
+    return not item.queue.blind or role in OVERSEEING_ROLES
+
+
 def rubrics_visible(user) -> QuerySet[Rubric]:
     """Return every rubric version for a manager, else the versions the user's queues use now."""
     if is_manager(user):

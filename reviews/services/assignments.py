@@ -18,11 +18,11 @@ from bookbag.audit.services import audit_record
 from bookbag.errors import Conflict, NotFound, PermissionDenied
 
 from ..access import can_review
-from ..models import Assignment, Queue, ReviewItem
+from ..models import LIVE_ASSIGNMENT_STATES, Assignment, Queue, ReviewItem
 
 logger = logging.getLogger(__name__)
 
-LIVE_STATES = (Assignment.State.CLAIMED, Assignment.State.SUBMITTED)
+LIVE_STATES = LIVE_ASSIGNMENT_STATES
 
 
 def _free_slot(assignment: Assignment, *, state: str, actor, action: str, now: datetime.datetime) -> None:
@@ -33,7 +33,8 @@ def _free_slot(assignment: Assignment, *, state: str, actor, action: str, now: d
 
     item = ReviewItem.objects.select_for_update().get(pk=assignment.item_id)
     item.active_assignments = max(item.active_assignments - 1, 0)
-    if item.state == ReviewItem.State.IN_REVIEW and not item.reviews.exists() and item.active_assignments == 0:
+    has_reviews = item.reviews.filter(is_current=True).exists()
+    if item.state == ReviewItem.State.IN_REVIEW and not has_reviews and item.active_assignments == 0:
         item.state = ReviewItem.State.PENDING
     item.save(update_fields=["active_assignments", "state", "updated_at"])
 
@@ -73,12 +74,72 @@ def _claimable_items(queue: Queue, reviewer):
     )
 
 
+def free_slot(item: ReviewItem, reviews_per_item: int) -> int | None:
+    """Return the lowest of the item's slots 1..``reviews_per_item`` that no live assignment holds.
+
+    The caller holds the item's row lock. The unique (item, slot) constraint
+    on live assignments backs this up if a caller forgets.
+    """
+    taken = set(Assignment.objects.filter(item=item, state__in=LIVE_STATES).values_list("slot", flat=True))
+    return next((slot for slot in range(1, reviews_per_item + 1) if slot not in taken), None)
+
+
+def _start_lease(assignment: Assignment, queue: Queue, now: datetime.datetime) -> None:
+    assignment.state = Assignment.State.CLAIMED
+    assignment.claimed_at = now
+    assignment.expires_at = now + datetime.timedelta(minutes=queue.lease_minutes)
+    assignment.full_clean()
+    assignment.save()
+    audit_record(
+        actor=assignment.reviewer, action="assignment.claim", instance=assignment,
+        after={"item": assignment.item_id, "reviewer": assignment.reviewer_id, "slot": assignment.slot,
+               "expires_at": assignment.expires_at.isoformat()},
+    )
+
+
+def _claim_reserved(queue: Queue, reviewer, now: datetime.datetime) -> Assignment | None:
+    """Start the lease on the reviewer's most urgent reserved item in ``queue``, if any."""
+    reserved = (
+        Assignment.objects.filter(queue=queue, reviewer=reviewer, state=Assignment.State.RESERVED)
+        .select_related("item").order_by("-item__priority", "item_id").first()
+    )
+    if reserved is None:
+        return None
+    item = ReviewItem.objects.select_for_update().get(pk=reserved.item_id)
+    item.state = ReviewItem.State.IN_REVIEW
+    item.save(update_fields=["state", "updated_at"])
+    _start_lease(reserved, queue, now)
+    return reserved
+
+
+def _claim_from_pool(queue: Queue, reviewer, now: datetime.datetime) -> Assignment | None:
+    item = _claimable_items(queue, reviewer).select_for_update(skip_locked=True).first()
+    if item is None:
+        return None
+    slot = free_slot(item, queue.reviews_per_item)
+    if slot is None:
+        raise Conflict(
+            f"Item {item.pk} counts {item.active_assignments} live assignments but has no free slot; "
+            "run assignments_expire and claim again.",
+            code="slot_count_mismatch",
+        )
+
+    item.active_assignments = F("active_assignments") + 1
+    item.state = ReviewItem.State.IN_REVIEW
+    item.save(update_fields=["active_assignments", "state", "updated_at"])
+    assignment = Assignment(item=item, queue=queue, reviewer=reviewer, slot=slot)
+    _start_lease(assignment, queue, now)
+    return assignment
+
+
 @transaction.atomic
 def assignment_claim(*, queue: Queue, reviewer, now: datetime.datetime | None = None) -> Assignment | None:
     """Reserve the next item of ``queue`` for ``reviewer`` and return the assignment.
 
     A reviewer who still holds a live claim in the queue gets that one back.
-    Returns None when nothing is claimable for this reviewer.
+    Next come the items a manager reserved for them (highest priority
+    first), then the pool (highest priority, then oldest). Returns None when
+    nothing is claimable for this reviewer.
     """
     if not can_review(reviewer, queue):
         raise NotFound(f"Queue {queue.pk} not found.")
@@ -96,25 +157,7 @@ def assignment_claim(*, queue: Queue, reviewer, now: datetime.datetime | None = 
         return held
     assignments_expire(queue=queue, now=now)
 
-    item = _claimable_items(queue, reviewer).select_for_update(skip_locked=True).first()
-    if item is None:
-        return None
-
-    item.active_assignments = F("active_assignments") + 1
-    item.state = ReviewItem.State.IN_REVIEW
-    item.save(update_fields=["active_assignments", "state", "updated_at"])
-    assignment = Assignment(
-        item=item, queue=queue, reviewer=reviewer, state=Assignment.State.CLAIMED,
-        claimed_at=now, expires_at=now + datetime.timedelta(minutes=queue.lease_minutes),
-    )
-    assignment.full_clean()
-    assignment.save()
-
-    audit_record(
-        actor=reviewer, action="assignment.claim", instance=assignment,
-        after={"item": item.pk, "reviewer": reviewer.pk, "expires_at": assignment.expires_at.isoformat()},
-    )
-    return assignment
+    return _claim_reserved(queue, reviewer, now) or _claim_from_pool(queue, reviewer, now)
 
 
 @transaction.atomic

@@ -15,10 +15,14 @@ from rubrics.scoring import scores_clean
 
 from ..access import can_adjudicate
 from ..models import Assignment, Review, ReviewItem
+from .settling import item_settle
 
 logger = logging.getLogger(__name__)
 
-REVIEW_FIELDS = ("item", "reviewer", "rubric", "kind", "verdict", "scores", "corrected_response", "reason")
+REVIEW_FIELDS = (
+    "item", "reviewer", "rubric", "kind", "verdict", "scores", "corrected_response", "reason",
+    "turn_index", "preferred", "supersedes",
+)
 
 
 def _hold_rubric(rubric: Rubric) -> None:
@@ -37,46 +41,48 @@ def _hold_rubric(rubric: Rubric) -> None:
         cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR KEY SHARE", [rubric.pk])
 
 
-def _build_review(*, item: ReviewItem, reviewer, verdict: str, scores: dict | None, corrected_response: str,
-                  reason: str, time_spent_seconds: int, kind: str, assignment: Assignment | None,
-                  now: datetime.datetime) -> Review:
+def _check_target(item: ReviewItem, *, turn_index: int | None, preferred: str) -> None:
+    """Raise ValidationError unless ``turn_index`` and ``preferred`` fit the kind of ``item``."""
+    if item.is_pairwise and preferred not in Review.Preference.values:
+        raise ValidationError({"preferred": f"Item {item.pk} is pairwise; set preferred to a (response) or b (reference)."})
+    if not item.is_pairwise and preferred:
+        raise ValidationError({"preferred": f"Item {item.pk} has one candidate; leave preferred empty."})
+    if turn_index is None:
+        return
+    if not item.turn_selectable:
+        raise ValidationError({"turn_index": f"Item {item.pk} reviews its response only; leave turn_index empty."})
+    transcript = item.transcript
+    if not 0 <= turn_index < len(transcript) or transcript[turn_index].get("role") != "assistant":
+        assistant_turns = [index for index, message in enumerate(transcript) if message.get("role") == "assistant"]
+        raise ValidationError(
+            {"turn_index": f"Turn {turn_index} of item {item.pk} is not an assistant turn; choose one of {assistant_turns}."}
+        )
+
+
+def build_review(*, item: ReviewItem, reviewer, judgement: dict[str, Any], kind: str,
+                 assignment: Assignment | None, now: datetime.datetime) -> Review:
+    """Validate and save one review of ``item``; ``judgement`` holds ``review_submit``'s verdict arguments."""
+    verdict = judgement["verdict"]
     if verdict not in Review.Verdict.values:
         raise ValidationError(
             {"verdict": f"Unknown verdict {verdict!r}; choose approved, needs_fix or rejected."}
         )
+    turn_index, preferred = judgement.get("turn_index"), judgement.get("preferred") or ""
+    _check_target(item, turn_index=turn_index, preferred=preferred)
     rubric = item.queue.rubric
     _hold_rubric(rubric)
     review = Review(
         item=item, assignment=assignment, reviewer=reviewer, rubric=rubric, kind=kind, verdict=verdict,
-        scores=scores_clean(rubric=rubric, scores=scores or {}),
+        scores=scores_clean(rubric=rubric, scores=judgement.get("scores") or {}),
         # Only a needs_fix verdict keeps a rewrite, and only a rejection a reason.
-        corrected_response=corrected_response if verdict == Review.Verdict.NEEDS_FIX else "",
-        reason=reason if verdict == Review.Verdict.REJECTED else "",
-        time_spent_seconds=max(int(time_spent_seconds or 0), 0), submitted_at=now,
+        corrected_response=judgement.get("corrected_response", "") if verdict == Review.Verdict.NEEDS_FIX else "",
+        reason=judgement.get("reason", "") if verdict == Review.Verdict.REJECTED else "",
+        time_spent_seconds=max(int(judgement.get("time_spent_seconds") or 0), 0), submitted_at=now,
+        turn_index=turn_index, preferred=preferred, supersedes=judgement.get("supersedes"),
     )
     review.full_clean()
     review.save()
     return review
-
-
-def _settle(item: ReviewItem, actor) -> None:
-    """Finalise ``item`` once it has all its reviews: agreement makes it reviewed, else adjudication."""
-    reviews = list(item.reviews.filter(kind=Review.Kind.REVIEW).order_by("submitted_at", "id"))
-    if len(reviews) < item.queue.reviews_per_item:
-        return
-    before = {"state": item.state, "final_review": item.final_review_id}
-    verdicts = {review.verdict for review in reviews}
-    if len(verdicts) == 1:
-        # NOTE: agreeing needs_fix reviews keep the first rewrite; rewrites are not compared yet.
-        item.final_review = reviews[0]
-        item.state = ReviewItem.State.REVIEWED
-    else:
-        item.state = ReviewItem.State.ADJUDICATION
-    item.save(update_fields=["final_review", "state", "updated_at"])
-    audit_record(
-        actor=actor, action="item.settle", instance=item,
-        before=before, after={"state": item.state, "final_review": item.final_review_id},
-    )
 
 
 @transaction.atomic
@@ -89,13 +95,19 @@ def review_submit(
     corrected_response: str = "",
     reason: str = "",
     time_spent_seconds: int = 0,
+    turn_index: int | None = None,
+    preferred: str = "",
 ) -> Review:
     """Record ``reviewer``'s verdict on the item they hold, and settle the item when complete.
+
+    ``turn_index`` picks the assistant turn under review on a
+    ``turn_selectable`` item; ``preferred`` (a or b) is required on a
+    pairwise item, and the verdict and rewrite then apply to that candidate.
 
     Raises NotFound for someone else's assignment, Conflict when the lease
     was released or has run out (even before ``assignments_expire`` marks
     it), and ValidationError for a missing rewrite or reason or an invalid
-    score.
+    score, turn or preference.
     """
     assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
     if assignment.reviewer_id != reviewer.pk:
@@ -114,16 +126,19 @@ def review_submit(
         )
     item = ReviewItem.objects.select_for_update(of=("self",)).select_related("queue__rubric").get(pk=assignment.item_id)
 
-    review = _build_review(
-        item=item, reviewer=reviewer, verdict=verdict, scores=scores, corrected_response=corrected_response,
-        reason=reason, time_spent_seconds=time_spent_seconds, kind=Review.Kind.REVIEW, assignment=assignment, now=now,
+    judgement = {
+        "verdict": verdict, "scores": scores, "corrected_response": corrected_response, "reason": reason,
+        "time_spent_seconds": time_spent_seconds, "turn_index": turn_index, "preferred": preferred,
+    }
+    review = build_review(
+        item=item, reviewer=reviewer, judgement=judgement, kind=Review.Kind.REVIEW, assignment=assignment, now=now,
     )
     assignment.state = Assignment.State.SUBMITTED
     assignment.finished_at = now
     assignment.save(update_fields=["state", "finished_at"])
 
     audit_record(actor=reviewer, action="review.submit", instance=review, after=snapshot(review, REVIEW_FIELDS))
-    _settle(item, reviewer)
+    item_settle(item, reviewer)
     logger.info("review.submitted", extra={"review_id": review.pk, "item_id": item.pk, "verdict": verdict})
     return review
 
@@ -138,17 +153,26 @@ def review_adjudicate(
     corrected_response: str = "",
     reason: str = "",
     time_spent_seconds: int = 0,
+    turn_index: int | None = None,
+    preferred: str = "",
 ) -> Review:
-    """Record a lead's final decision on an item whose reviewers disagreed."""
+    """Record a lead's final decision on an item whose reviewers disagreed.
+
+    The decision becomes the item's ``final_review``, which exports use, and
+    the item is done: later revisions of the reviewers' reviews do not change it.
+    """
     item = ReviewItem.objects.select_for_update(of=("self",)).select_related("queue__rubric").get(pk=item.pk)
     if not can_adjudicate(lead, item.queue):
         raise PermissionDenied(f"Only a lead of queue {item.queue.slug!r} adjudicates its items.")
     if item.state != ReviewItem.State.ADJUDICATION:
         raise Conflict(f"Item {item.pk} is {item.state}, not awaiting adjudication.", code="not_in_adjudication")
 
-    review = _build_review(
-        item=item, reviewer=lead, verdict=verdict, scores=scores, corrected_response=corrected_response,
-        reason=reason, time_spent_seconds=time_spent_seconds, kind=Review.Kind.ADJUDICATION, assignment=None,
+    judgement = {
+        "verdict": verdict, "scores": scores, "corrected_response": corrected_response, "reason": reason,
+        "time_spent_seconds": time_spent_seconds, "turn_index": turn_index, "preferred": preferred,
+    }
+    review = build_review(
+        item=item, reviewer=lead, judgement=judgement, kind=Review.Kind.ADJUDICATION, assignment=None,
         now=timezone.now(),
     )
     item.final_review = review

@@ -1,0 +1,89 @@
+"""Revising a submitted review within the queue's edit window, keeping every earlier revision."""
+
+import datetime
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from bookbag.audit.services import audit_record, snapshot
+from bookbag.errors import Conflict, NotFound
+
+from ..access import can_review
+from ..models import Review, ReviewItem
+from .reviewing import REVIEW_FIELDS, build_review
+from .settling import item_settle
+
+logger = logging.getLogger(__name__)
+
+
+def _check_revisable(review: Review, item: ReviewItem, now: datetime.datetime) -> None:
+    if not review.is_current:
+        raise Conflict(
+            f"Review {review.pk} has been replaced by a later revision or a re-review; revise the current one.",
+            code="review_not_current",
+        )
+    if item.state == ReviewItem.State.DONE:
+        raise Conflict(
+            f"A lead has decided item {item.pk}, so its reviews can no longer change.", code="item_decided"
+        )
+    window = datetime.timedelta(minutes=item.queue.edit_window_minutes)
+    first_submitted_at = review.assignment.finished_at if review.assignment else review.submitted_at
+    if now > first_submitted_at + window:
+        raise Conflict(
+            f"The edit window of queue {item.queue.slug!r} ({item.queue.edit_window_minutes} minutes) for "
+            f"review {review.pk} closed at {(first_submitted_at + window).isoformat()}.",
+            code="edit_window_closed",
+        )
+
+
+@transaction.atomic
+def review_revise(
+    *,
+    review: Review,
+    reviewer,
+    verdict: str,
+    scores: dict[str, Any] | None = None,
+    corrected_response: str = "",
+    reason: str = "",
+    time_spent_seconds: int = 0,
+    turn_index: int | None = None,
+    preferred: str = "",
+) -> Review:
+    """Replace ``reviewer``'s own review with a new revision and settle the item again.
+
+    The earlier revision is kept with ``is_current`` false and the new one
+    ``supersedes`` it; the assignment moves to the new revision. The edit
+    window counts from the first submission, so revising does not extend it.
+    Raises NotFound for someone else's review, Conflict once the window has
+    closed, the review was replaced or a lead decided the item, and
+    ValidationError as ``review_submit`` does.
+    """
+    review = Review.objects.select_for_update(of=("self",)).select_related("assignment").get(pk=review.pk)
+    item = ReviewItem.objects.select_for_update(of=("self",)).select_related("queue__rubric").get(pk=review.item_id)
+    if review.reviewer_id != reviewer.pk or review.kind != Review.Kind.REVIEW or not can_review(reviewer, item.queue):
+        raise NotFound(f"Review {review.pk} not found among your reviews.")
+    now = timezone.now()
+    _check_revisable(review, item, now)
+
+    assignment = review.assignment
+    review.is_current = False
+    review.assignment = None
+    review.save(update_fields=["is_current", "assignment"])
+    judgement = {
+        "verdict": verdict, "scores": scores, "corrected_response": corrected_response, "reason": reason,
+        "time_spent_seconds": time_spent_seconds, "turn_index": turn_index, "preferred": preferred,
+        "supersedes": review,
+    }
+    revision = build_review(
+        item=item, reviewer=reviewer, judgement=judgement, kind=Review.Kind.REVIEW, assignment=assignment, now=now,
+    )
+
+    audit_record(
+        actor=reviewer, action="review.revise", instance=revision,
+        before=snapshot(review, REVIEW_FIELDS), after=snapshot(revision, REVIEW_FIELDS),
+    )
+    item_settle(item, reviewer)
+    logger.info("review.revised", extra={"review_id": revision.pk, "supersedes_id": review.pk, "item_id": item.pk})
+    return revision
