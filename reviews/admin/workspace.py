@@ -112,13 +112,18 @@ def nothing_left_message(queue: Queue, user) -> str:
 def claim_next(request, queue: Queue, skipped: list[int] | None = None) -> HttpResponse:
     """Claim the next item of ``queue`` and open it, or return to the queue list with the reason.
 
-    ``skipped`` lists item ids the reviewer skipped in this session. When the
-    claim lands on one of them, the page opens with a warning and the list is cleared.
+    ``skipped`` lists item ids the reviewer skipped in this session; the claim
+    passes over them until only they are left, and then the list is cleared.
     """
     if skipped is None:
         skipped = request.session.get(SKIPPED_SESSION_KEY, {}).get(str(queue.pk), [])
     try:
-        assignment = assignment_claim(queue=queue, reviewer=request.user)
+        assignment = assignment_claim(queue=queue, reviewer=request.user, exclude_item_ids=skipped)
+        if assignment is None and skipped:
+            # Only skipped items are left: hand them out again rather than report the queue empty.
+            forget_skips(request.session, queue)
+            messages.info(request, f"Only items you skipped are left in {queue.name}; here they are again.")
+            assignment = assignment_claim(queue=queue, reviewer=request.user)
     except NotFound as error:
         raise Http404(error.message) from error
     except Conflict as error:
@@ -127,13 +132,6 @@ def claim_next(request, queue: Queue, skipped: list[int] | None = None) -> HttpR
     if assignment is None:
         messages.info(request, nothing_left_message(queue, request.user))
         return redirect("admin:workspace")
-    if assignment.item_id in skipped:
-        # TODO: assignment_claim cannot pass over given items yet, so a skipped
-        # item that is still first in line comes back to the same reviewer.
-        forget_skips(request.session, queue)
-        messages.warning(
-            request, f"Item {assignment.item} is first in line in {queue.name} again: the queue cannot pass over skipped items yet."
-        )
     return redirect("admin:workspace_assignment", assignment.pk)
 
 

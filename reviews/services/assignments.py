@@ -8,6 +8,7 @@ other's rows. SQLite ignores row locks, but its transactions start
 
 import datetime
 import logging
+from collections.abc import Collection
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -61,9 +62,9 @@ def assignments_expire(*, queue: Queue | None = None, now: datetime.datetime | N
     return count
 
 
-def _claimable_items(queue: Queue, reviewer):
+def _claimable_items(queue: Queue, reviewer, exclude_item_ids: Collection[int] = ()):
     mine = Assignment.objects.filter(reviewer=reviewer, state__in=LIVE_STATES).values("item_id")
-    return (
+    items = (
         ReviewItem.objects.filter(
             queue=queue,
             state__in=[ReviewItem.State.PENDING, ReviewItem.State.IN_REVIEW],
@@ -72,6 +73,9 @@ def _claimable_items(queue: Queue, reviewer):
         .exclude(pk__in=mine)
         .order_by("-priority", "id")
     )
+    if exclude_item_ids:
+        items = items.exclude(pk__in=list(exclude_item_ids))
+    return items
 
 
 def free_slot(item: ReviewItem, reviews_per_item: int) -> int | None:
@@ -112,8 +116,10 @@ def _claim_reserved(queue: Queue, reviewer, now: datetime.datetime) -> Assignmen
     return reserved
 
 
-def _claim_from_pool(queue: Queue, reviewer, now: datetime.datetime) -> Assignment | None:
-    item = _claimable_items(queue, reviewer).select_for_update(skip_locked=True).first()
+def _claim_from_pool(
+    queue: Queue, reviewer, now: datetime.datetime, exclude_item_ids: Collection[int] = ()
+) -> Assignment | None:
+    item = _claimable_items(queue, reviewer, exclude_item_ids).select_for_update(skip_locked=True).first()
     if item is None:
         return None
     slot = free_slot(item, queue.reviews_per_item)
@@ -133,13 +139,16 @@ def _claim_from_pool(queue: Queue, reviewer, now: datetime.datetime) -> Assignme
 
 
 @transaction.atomic
-def assignment_claim(*, queue: Queue, reviewer, now: datetime.datetime | None = None) -> Assignment | None:
+def assignment_claim(
+    *, queue: Queue, reviewer, now: datetime.datetime | None = None, exclude_item_ids: Collection[int] = ()
+) -> Assignment | None:
     """Reserve the next item of ``queue`` for ``reviewer`` and return the assignment.
 
     A reviewer who still holds a live claim in the queue gets that one back.
     Next come the items a manager reserved for them (highest priority
-    first), then the pool (highest priority, then oldest). Returns None when
-    nothing is claimable for this reviewer.
+    first), then the pool (highest priority, then oldest), leaving out the
+    pool items in ``exclude_item_ids`` (those the reviewer skipped). Returns
+    None when nothing is claimable for this reviewer.
     """
     if not can_review(reviewer, queue):
         raise NotFound(f"Queue {queue.pk} not found.")
@@ -157,7 +166,7 @@ def assignment_claim(*, queue: Queue, reviewer, now: datetime.datetime | None = 
         return held
     assignments_expire(queue=queue, now=now)
 
-    return _claim_reserved(queue, reviewer, now) or _claim_from_pool(queue, reviewer, now)
+    return _claim_reserved(queue, reviewer, now) or _claim_from_pool(queue, reviewer, now, exclude_item_ids)
 
 
 @transaction.atomic

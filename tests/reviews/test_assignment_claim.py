@@ -68,3 +68,17 @@ def test_release_frees_item(queue, reviewer):
     assert item.state == ReviewItem.State.PENDING
     assert Assignment.objects.get(pk=assignment.pk).state == Assignment.State.RELEASED
     assert timezone.now() >= assignment.claimed_at
+
+
+def test_claim_passes_over_excluded_items(queue, reviewer):
+    first, second = ReviewItemFactory.create_batch(2, queue=queue)
+
+    assignment = assignment_claim(queue=queue, reviewer=reviewer, exclude_item_ids=[first.pk])
+
+    assert assignment.item == second
+
+
+def test_claim_with_only_excluded_items_is_none(queue, reviewer):
+    only = ReviewItemFactory(queue=queue)
+
+    assert assignment_claim(queue=queue, reviewer=reviewer, exclude_item_ids=[only.pk]) is None

@@ -672,32 +672,39 @@ def test_queue_list_query_count_is_constant(client, django_assert_num_queries, q
 
 
 def test_skip_opens_next_item(reviewer_client, reviewer, queue, items):
-    items[0].priority = 5
-    items[0].save()
     first = claim(reviewer_client, queue)
-    assert first.item == items[0]
-    items[0].priority = -1
-    items[0].save()
 
     response = reviewer_client.post(skip_url(first))
 
     second = Assignment.objects.filter(state=Assignment.State.CLAIMED).get()
     first.refresh_from_db()
     assert first.state == Assignment.State.RELEASED
-    assert second.item != items[0]
+    assert second.item != first.item
     assert response.url == assignment_url(second)
-    assert reviewer_client.session["workspace_skipped_items"] == {str(queue.pk): [items[0].pk]}
+    assert reviewer_client.session["workspace_skipped_items"] == {str(queue.pk): [first.item_id]}
 
 
-def test_skip_first_in_line_item_comes_back_with_warning(reviewer_client, queue, items):
+def test_skip_passes_over_skipped_items(reviewer_client, queue, items):
+    first = claim(reviewer_client, queue)
+    reviewer_client.post(skip_url(first))
+    second = Assignment.objects.filter(state=Assignment.State.CLAIMED).get()
+
+    reviewer_client.post(skip_url(second))
+
+    third = Assignment.objects.filter(state=Assignment.State.CLAIMED).get()
+    assert third.item_id not in {first.item_id, second.item_id}
+
+
+def test_skip_of_last_item_gives_skipped_back(reviewer_client, queue):
+    only = ReviewItemFactory(queue=queue)
     first = claim(reviewer_client, queue)
 
     response = reviewer_client.post(skip_url(first), follow=True)
 
     again = Assignment.objects.filter(state=Assignment.State.CLAIMED).get()
-    assert again.item == first.item
+    assert again.item == only
     assert response.redirect_chain[-1][0] == assignment_url(again)
-    assert any("cannot pass over skipped items yet" in message for message in messages_of(response))
+    assert any("Only items you skipped are left" in message for message in messages_of(response))
     assert str(queue.pk) not in reviewer_client.session["workspace_skipped_items"]
 
 
