@@ -1,11 +1,13 @@
 """The manager dashboard on the admin index: progress, throughput, verdicts, time and agreement per queue.
 
-Each figure takes one query over all of the manager's queues, so the page
-runs the same number of queries whatever the number of queues, items or
-reviews. Counts and medians are aggregated in the database. Agreement needs
-the individual scores, so it reads at most ``AGREEMENT_REVIEW_LIMIT``
-reviews per queue, those of the queue's newest items, and computes the
-statistics in Python.
+Verdicts, times and agreement use each reviewer's current review of an
+item (not the revisions it replaced), while throughput counts every
+submission, revisions included. Each figure takes one query over all of
+the manager's queues, so the page runs the same number of queries whatever
+the number of queues, items or reviews. Counts and medians are aggregated
+in the database. Agreement needs the individual scores, so it reads at
+most ``AGREEMENT_REVIEW_LIMIT`` reviews per queue, those of the queue's
+newest items, and computes the statistics in Python.
 """
 
 import datetime
@@ -115,11 +117,9 @@ def _state_counts(queue_ids: list[int]) -> dict[int, dict[str, int]]:
 
 def _verdict_counts(queue_ids: list[int]) -> dict[int, dict[str, int]]:
     """Count reviewers' verdicts per queue (lead decisions excluded), grouped in the database."""
-    # TODO: every stored review counts, so a revised review counts once per revision here and in the
-    # medians, agreement and throughput; filter to current revisions once Review records which one is.
     counts: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(VERDICT_LABELS, 0))
     rows = (
-        Review.objects.filter(item__queue_id__in=queue_ids, kind=Review.Kind.REVIEW)
+        Review.objects.filter(item__queue_id__in=queue_ids, kind=Review.Kind.REVIEW, is_current=True)
         .values_list("item__queue_id", "verdict")
         .annotate(total=Count("id"))
         .order_by()
@@ -138,7 +138,8 @@ def _medians_add(stats: list[QueueStats]) -> None:
     partition = F("item__queue_id")
     middle_rows = (
         Review.objects.filter(
-            item__queue_id__in=[entry.queue.pk for entry in stats], kind=Review.Kind.REVIEW, time_spent_seconds__gt=0
+            item__queue_id__in=[entry.queue.pk for entry in stats], kind=Review.Kind.REVIEW, is_current=True,
+            time_spent_seconds__gt=0,
         )
         .annotate(
             queue_key=partition,
@@ -165,7 +166,7 @@ def _agreement_rows(queue_ids: list[int]):
     """Return (queue, item, reviewer, verdict, scores, rewrite) of the newest reviews per queue, up to the limit."""
     partition = F("item__queue_id")
     return (
-        Review.objects.filter(item__queue_id__in=queue_ids, kind=Review.Kind.REVIEW)
+        Review.objects.filter(item__queue_id__in=queue_ids, kind=Review.Kind.REVIEW, is_current=True)
         .annotate(
             queue_key=partition,
             recency=Window(RowNumber(), partition_by=[partition], order_by=[F("item_id").desc(), F("id").asc()]),
@@ -220,7 +221,10 @@ def _criterion_agreement(label: str, level: str, items: dict, value_of, reviewer
 
 
 def _throughput(queue_ids: list[int], *, now: datetime.datetime) -> tuple[list[datetime.date], list[ReviewerThroughput]]:
-    """Count each reviewer's reviews and decisions per day over the last ``THROUGHPUT_DAYS`` days, today included."""
+    """Count each reviewer's submissions per day over the last ``THROUGHPUT_DAYS`` days, today included.
+
+    Reviews, revisions and lead decisions all count, because each is work done that day.
+    """
     today = timezone.localdate(now)
     days = [today - datetime.timedelta(days=offset) for offset in range(THROUGHPUT_DAYS - 1, -1, -1)]
     since = timezone.make_aware(datetime.datetime.combine(days[0], datetime.time.min))

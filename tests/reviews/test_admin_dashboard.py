@@ -137,6 +137,28 @@ def test_verdict_mix_counts_reviewer_verdicts(manager, queue):
     assert _segments(verdicts) == {"approved": 2, "needs_fix": 0, "rejected": 1}
 
 
+def test_replaced_revisions_are_not_counted(manager, queue):
+    item = ReviewItemFactory(queue=queue)
+    ana = UserFactory(username="ana")
+    ReviewFactory(item=item, reviewer=ana, verdict=Review.Verdict.REJECTED, reason="Wrong fact.", is_current=False,
+                  time_spent_seconds=500)
+    ReviewFactory(item=item, reviewer=ana, verdict=Review.Verdict.APPROVED, time_spent_seconds=30)
+
+    entry = _stats(manager, queue)
+
+    assert _segments(entry.verdicts) == {"approved": 1, "needs_fix": 0, "rejected": 0}
+    assert entry.median_seconds == 30
+
+
+def test_throughput_counts_revisions(manager, queue):
+    item = ReviewItemFactory(queue=queue)
+    ana = UserFactory(username="ana")
+    ReviewFactory(item=item, reviewer=ana, verdict=Review.Verdict.REJECTED, reason="Wrong fact.", is_current=False)
+    ReviewFactory(item=item, reviewer=ana)
+
+    assert dashboard_build(user=manager)["reviewers"][0].total == 2
+
+
 def test_median_time_even_count(manager, queue):
     item = ReviewItemFactory(queue=queue)
     for seconds in (40, 10, 30, 20, 0):
