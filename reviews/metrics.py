@@ -9,9 +9,10 @@ coincidence-matrix form, written out in ``krippendorff_alpha``.
 
 from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
-from difflib import SequenceMatcher
 from itertools import combinations
 from typing import Literal
+
+from .rewrites import rewrite_distance
 
 Level = Literal["nominal", "interval"]
 
@@ -85,14 +86,12 @@ def krippendorff_alpha(units: Iterable[Sequence], *, level: Level = "nominal") -
 def word_similarity(first: str, second: str) -> float:
     """Return the similarity of two texts word by word, from 0 (nothing shared) to 1 (the same words).
 
-    The ratio is difflib's 2 * M / T over the whitespace-split words, where M
-    is the number of words in matching blocks and T the words in both texts.
-    Two empty texts are the same (1.0).
+    It is 1 minus ``rewrite_distance``, the measure that sends disagreeing
+    rewrites to adjudication, so the dashboard and settling agree: difflib's
+    2 * M / T over lower-cased word and punctuation tokens. Two empty texts
+    are the same (1.0).
     """
-    first_words, second_words = first.split(), second.split()
-    if not first_words and not second_words:
-        return 1.0
-    return SequenceMatcher(None, first_words, second_words, autojunk=False).ratio()
+    return 1.0 - rewrite_distance(first, second)
 
 
 def rewrite_agreement(rewrite_groups: Iterable[Sequence[str]]) -> float | None:

@@ -137,6 +137,11 @@ def test_word_similarity_ignores_whitespace_layout():
     assert word_similarity("reset  the\nrouter", "reset the router") == pytest.approx(1.0)
 
 
+def test_word_similarity_ignores_case_counts_punctuation():
+    # Tokens: "reset the router ." (4) and "reset the router" (3): M = 3, T = 7, ratio = 6 / 7.
+    assert word_similarity("Reset the router.", "reset the router") == pytest.approx(6 / 7)
+
+
 def test_word_similarity_disjoint_is_zero():
     assert word_similarity("yes", "no") == pytest.approx(0.0)
 
