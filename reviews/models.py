@@ -143,7 +143,15 @@ class ReviewItem(models.Model):
                 name="item_gold_has_verdict",
             ),
         ]
-        indexes = [models.Index(fields=["queue", "state", "priority", "id"], name="item_claim_idx")]
+        indexes = [
+            models.Index(fields=["queue", "state", "priority", "id"], name="item_claim_idx"),
+            # The claim's candidate scan: only open items, already in claim order, so
+            # the next item is found without sorting the queue.
+            models.Index(
+                "queue", models.F("priority").desc(), "id",
+                condition=Q(state__in=["pending", "in_review"]), name="item_claim_pool_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source}:{self.external_id}"

@@ -92,7 +92,9 @@ def _start_lease(assignment: Assignment, queue: Queue, now: datetime.datetime) -
     assignment.state = Assignment.State.CLAIMED
     assignment.claimed_at = now
     assignment.expires_at = now + datetime.timedelta(minutes=queue.lease_minutes)
-    assignment.full_clean()
+    # The foreign keys were just read under lock and the database enforces the
+    # slot and reviewer constraints, so only field values are validated here.
+    assignment.full_clean(exclude=["item", "queue", "reviewer"], validate_constraints=False)
     assignment.save()
     audit_record(
         actor=assignment.reviewer, action="assignment.claim", instance=assignment,
