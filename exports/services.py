@@ -1,11 +1,14 @@
 """Requesting, building and downloading export bundles.
 
 ``export_request`` records a job and enqueues its build once the transaction
-commits. ``export_build`` runs in a worker (or in-process for the ``export``
-command): it claims the job, streams the selected reviews into a bundle in a
-temporary directory, and moves the finished zip into storage. A build is not
-one transaction, because progress must be visible while it runs. The claim
-and the final state change are each their own transaction.
+commits; it neither counts nor reads the selected items, so a request returns
+at once whatever the export's size. ``export_build`` runs in a worker (or
+in-process for the ``export`` command): it claims the job, streams the
+selected reviews into a bundle in a temporary directory, and moves the
+finished zip into storage. A build is not one transaction, because progress
+must be visible while it runs. The claim, each heartbeat and the final state
+change are each their own transaction. ``exports.lifecycle`` describes how
+attempts, takeovers, retries and the stale sweep fit together.
 """
 
 import logging
@@ -27,12 +30,14 @@ from .bundle import BuiltBundle, BundleWriter
 from .examples import InvalidExample, example_from_item
 from .filters import ExportFilters, filters_clean
 from .formats import format_get
-from .models import ExportJob
+from .lifecycle import TRANSIENT_ERRORS, JobSuperseded, job_claim, job_fail, job_heartbeat, job_interrupt
+from .models import ExportJob, WebhookEndpoint
 from .selectors import export_item_list, export_job_list
+from .webhooks.delivery import webhook_event_emit
 
 logger = logging.getLogger(__name__)
 
-JOB_FIELDS = ("requester", "kind", "format", "filters", "idempotency_key", "state")
+JOB_FIELDS = ("requester", "kind", "format", "filters", "idempotency_key", "state", "rerun_of")
 KINDS = {ExportJob.Kind.SFT: ["sft"], ExportJob.Kind.DPO: ["dpo"], ExportJob.Kind.BOTH: ["sft", "dpo"]}
 CHUNK_SIZE = 500
 # Expected failures: the job's own filters or data no longer work. Anything else is a bug and is re-raised.
@@ -47,12 +52,14 @@ def export_request(
     filters: dict[str, Any] | None,
     idempotency_key: str = "",
     enqueue: bool = True,
+    rerun_of: ExportJob | None = None,
 ) -> ExportJob:
     """Record an export job for ``requester`` and enqueue its build after commit.
 
     A key that ``requester`` already used returns that job, unless the new
     request differs, which raises Conflict. ``enqueue=False`` leaves the build
-    to the caller (the ``export`` command runs it in-process).
+    to the caller (the ``export`` command runs it in-process). ``rerun_of``
+    links the job to the earlier job whose parameters it repeats.
     Raises PermissionDenied for non-managers, NotFound for a queue slug or
     ``since_export`` job outside the requester's reach, and ValidationError
     for any other invalid value.
@@ -70,7 +77,7 @@ def export_request(
             return existing
     try:
         job = _job_create(requester, kind=kind, format=format, filters=cleaned, queues=queues,
-                          idempotency_key=idempotency_key, enqueue=enqueue)
+                          idempotency_key=idempotency_key, enqueue=enqueue, rerun_of=rerun_of)
     except IntegrityError:
         # A concurrent request with the same key won the insert; return its job.
         existing = _job_for_key(requester, idempotency_key, kind=kind, format=format, filters=cleaned)
@@ -95,9 +102,10 @@ def _job_for_key(requester, key: str, *, kind: str, format: str, filters: Export
 
 @transaction.atomic
 def _job_create(requester, *, kind: str, format: str, filters: ExportFilters, queues: list,
-                idempotency_key: str, enqueue: bool) -> ExportJob:
+                idempotency_key: str, enqueue: bool, rerun_of: ExportJob | None) -> ExportJob:
     job = ExportJob(
-        requester=requester, kind=kind, format=format, filters=filters.as_json(), idempotency_key=idempotency_key
+        requester=requester, kind=kind, format=format, filters=filters.as_json(), idempotency_key=idempotency_key,
+        rerun_of=rerun_of,
     )
     job.full_clean()
     job.save()
@@ -130,48 +138,40 @@ def _enqueue(job_id: int) -> None:
             )
 
 
-def export_build(*, job_id: int) -> ExportJob | None:
-    """Build the bundle of a queued job and store it; return the job, or None if it was not queued.
+def export_build(*, job_id: int, will_retry: bool = False) -> ExportJob | None:
+    """Build the bundle of a queued or stale job and store it; return the job, or None when nothing was built.
 
-    A redelivered or repeated task finds the job no longer queued and does
-    nothing. A failure marks the job failed with its error; errors other than
-    our own and ValidationError are re-raised after that.
+    None means the job is missing or finished (a redelivered or repeated task
+    does nothing), has used up its attempts, or was lost mid-build to a
+    takeover or the stale sweep. Raises JobBusy while another attempt builds it.
+    Our own errors and ValidationError fail the job, which is returned. A
+    transient error (database OperationalError, storage OSError) queues the job
+    again when ``will_retry`` and fails it otherwise, and is re-raised either
+    way. Other errors fail the job and are re-raised.
     """
-    job = _job_claim(job_id)
+    job = job_claim(job_id=job_id)
     if job is None:
         logger.info("export.build_skipped", extra={"job_id": job_id})
         return None
-    logger.info("export.build_started", extra={"job_id": job.pk})
+    logger.info("export.build_started", extra={"job_id": job.pk, "attempt": job.attempts})
 
     try:
         with tempfile.TemporaryDirectory(prefix="bookbag-export-") as directory:
             built = _bundle_build(job, Path(directory))
             _job_succeed(job, built)
+    except JobSuperseded:
+        logger.warning("export.build_superseded", extra={"job_id": job.pk, "attempt": job.attempts})
+        return None
     except EXPECTED_ERRORS as error:
         _job_fail(job, error)
         return job
+    except TRANSIENT_ERRORS as error:
+        job_interrupt(job, message=_error_message(error), will_retry=will_retry)
+        raise
     except Exception as error:
         _job_fail(job, error)
         raise
     logger.info("export.build_succeeded", extra={"job_id": job.pk, "rows": job.counts.get("rows")})
-    return job
-
-
-@transaction.atomic
-def _job_claim(job_id: int) -> ExportJob | None:
-    # NOTE: a job whose worker died mid-build stays running. The redelivered task
-    # finds it claimed and skips it, so the client has to request a new export.
-    now = timezone.now()
-    claimed = ExportJob.objects.filter(pk=job_id, state=ExportJob.State.QUEUED).update(
-        state=ExportJob.State.RUNNING, started_at=now
-    )
-    if not claimed:
-        return None
-    job = ExportJob.objects.select_related("requester").get(pk=job_id)
-    audit_record(
-        actor=None, action="export.start", instance=job,
-        before={"state": ExportJob.State.QUEUED}, after={"state": ExportJob.State.RUNNING},
-    )
     return job
 
 
@@ -190,8 +190,9 @@ def _bundle_build(job: ExportJob, directory: Path) -> BuiltBundle:
             _item_add(writer, item)
             done += 1
             if done % CHUNK_SIZE == 0:
-                ExportJob.objects.filter(pk=job.pk).update(rows_done=done)
+                job_heartbeat(job, rows_done=done)
         job.rows_done = done
+        job_heartbeat(job)
         return writer.finish(header=_manifest_header(job, filters))
     finally:
         writer.close()
@@ -235,23 +236,51 @@ class _MovableFile(File):
         return self.file.name
 
 
-@transaction.atomic
 def _job_succeed(job: ExportJob, built: BuiltBundle) -> None:
+    """Move the zip into storage and mark the job succeeded, unless the attempt lost the job.
+
+    The row stays locked from the ownership check to the commit, so of two
+    attempts only one can store a bundle. A bundle stored by a transaction
+    that then fails is deleted again.
+    """
+    try:
+        with transaction.atomic():
+            _job_succeed_locked(job, built)
+    except BaseException:
+        if job.bundle.name:
+            job.bundle.storage.delete(job.bundle.name)
+        raise
+
+
+def _job_succeed_locked(job: ExportJob, built: BuiltBundle) -> None:
+    owned = ExportJob.objects.select_for_update().filter(
+        pk=job.pk, state=ExportJob.State.RUNNING, attempts=job.attempts
+    ).values_list("pk", flat=True)
+    if not list(owned):
+        raise JobSuperseded(job)
+    file_name = f"bundle-{job.pk}.zip"
+    storage_name = job.bundle.field.generate_filename(job, file_name)
+    # A file under the job's name can only be left by an earlier attempt that stopped before committing.
+    # NOTE: when no later attempt succeeds, such a file stays in storage without a job pointing at it.
+    if job.bundle.storage.exists(storage_name):
+        job.bundle.storage.delete(storage_name)
     with built.path.open("rb") as handle:
-        job.bundle.save(f"bundle-{job.pk}.zip", _MovableFile(handle), save=False)
+        job.bundle.save(file_name, _MovableFile(handle), save=False)
+
     job.sha256 = built.sha256
     job.manifest = built.manifest
     job.counts = built.manifest["counts"]
     job.state = ExportJob.State.SUCCEEDED
-    job.finished_at = timezone.now()
+    job.finished_at = job.heartbeat_at = timezone.now()
     job.error = ""
     job.full_clean()
     job.save()
     audit_record(
         actor=None, action="export.succeed", instance=job,
-        before={"state": ExportJob.State.RUNNING},
+        before={"state": ExportJob.State.RUNNING, "attempts": job.attempts},
         after={"state": job.state, "bundle": job.bundle.name, "sha256": job.sha256, "counts": job.counts},
     )
+    webhook_event_emit(job=job, event=WebhookEndpoint.Event.EXPORT_SUCCEEDED)
 
 
 def _error_message(error: Exception) -> str:
@@ -262,18 +291,10 @@ def _error_message(error: Exception) -> str:
     return f"Unexpected error while building the bundle: {type(error).__name__}: {error}"
 
 
-@transaction.atomic
 def _job_fail(job: ExportJob, error: Exception) -> None:
     message = _error_message(error)
-    ExportJob.objects.filter(pk=job.pk).update(
-        state=ExportJob.State.FAILED, error=message, finished_at=timezone.now()
-    )
-    job.refresh_from_db()
-    audit_record(
-        actor=None, action="export.fail", instance=job,
-        before={"state": ExportJob.State.RUNNING}, after={"state": job.state, "error": message},
-    )
-    logger.error("export.build_failed", extra={"job_id": job.pk, "error": message}, exc_info=error)
+    if job_fail(job, message=message):
+        logger.error("export.build_failed", extra={"job_id": job.pk, "error": message}, exc_info=error)
 
 
 @transaction.atomic
@@ -296,3 +317,19 @@ def export_download(*, job_id: int, actor) -> ExportJob:
     )
     return job
 
+
+def export_rerun(*, actor, job_id: int) -> ExportJob:
+    """Request a new export with the kind, format and filters of ``actor``'s job ``job_id``.
+
+    The filters are checked again, so a queue that ``actor`` no longer manages
+    raises NotFound. Raises PermissionDenied for non-managers and NotFound for
+    a job that is not ``actor``'s.
+    """
+    if not is_manager(actor):
+        raise PermissionDenied("Only managers request exports.")
+    source = export_job_list(requester=actor).filter(pk=job_id).first()
+    if source is None:
+        raise NotFound(f"Export {job_id} not found among your exports.")
+    return export_request(
+        requester=actor, kind=source.kind, format=source.format, filters=source.filters, rerun_of=source
+    )

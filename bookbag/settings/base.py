@@ -146,3 +146,27 @@ LOGGING = {
 }
 
 LOGIN_URL = "admin:login"
+
+# Export jobs. A running build writes a heartbeat after every chunk of rows.
+# With no heartbeat for BOOKBAG_EXPORT_HEARTBEAT_TIMEOUT seconds the job is
+# stale, and the next delivered build task for it starts it again from scratch,
+# up to BOOKBAG_EXPORT_MAX_ATTEMPTS attempts in all.
+BOOKBAG_EXPORT_HEARTBEAT_TIMEOUT = env.int("BOOKBAG_EXPORT_HEARTBEAT_TIMEOUT", default=5 * 60)
+BOOKBAG_EXPORT_MAX_ATTEMPTS = env.int("BOOKBAG_EXPORT_MAX_ATTEMPTS", default=3)
+# Redis hands an unacknowledged task to another worker after this many seconds.
+# It must exceed the longest build (the task's hard time limit is one hour).
+BOOKBAG_BROKER_VISIBILITY_TIMEOUT = env.int("BOOKBAG_BROKER_VISIBILITY_TIMEOUT", default=65 * 60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BOOKBAG_BROKER_VISIBILITY_TIMEOUT}
+# The sweep fails a stale job only once Redis would have redelivered its task,
+# so that a redelivered task gets to take the job over first.
+BOOKBAG_EXPORT_STALE_FAIL_AFTER = env.int(
+    "BOOKBAG_EXPORT_STALE_FAIL_AFTER", default=BOOKBAG_BROKER_VISIBILITY_TIMEOUT + BOOKBAG_EXPORT_HEARTBEAT_TIMEOUT
+)
+# Seconds to sleep after each chunk of rows; only tests set it, to stop a worker mid-build.
+BOOKBAG_EXPORT_CHUNK_DELAY_SECONDS = 0.0
+CELERY_BEAT_SCHEDULE = {
+    "fail-stale-exports": {"task": "exports.fail_stale_exports", "schedule": 60.0},
+}
+
+# Webhooks: seconds a delivery waits to connect to the receiver, and then for each read of its response.
+BOOKBAG_WEBHOOK_TIMEOUT_SECONDS = env.float("BOOKBAG_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
