@@ -1,8 +1,10 @@
 """API views; routes register on bookbag.api.routers.router.
 
 ``POST exports/`` requests a bundle (202 with the job), ``GET exports/`` and
-``GET exports/{id}/`` show the requester's own jobs, and
-``GET exports/{id}/download/`` returns the zip once the job has succeeded.
+``GET exports/{id}/`` show the requester's own jobs, with progress,
+``GET exports/{id}/download/`` returns the zip once the job has succeeded, and
+``POST exports/{id}/rerun/`` requests a new job with the same parameters.
+The webhook endpoints are in ``exports.webhooks.api``.
 """
 
 from django.http import FileResponse
@@ -22,7 +24,8 @@ from reviews.access import is_manager
 from .formats import format_names
 from .models import ExportJob
 from .selectors import export_job_list
-from .services import export_download, export_request
+from .services import export_download, export_request, export_rerun
+from .webhooks import api as webhooks_api  # noqa: F401  (registers the webhook routes)
 
 
 class ExportRequestSerializer(serializers.Serializer):
@@ -48,6 +51,7 @@ class ExportJobSerializer(serializers.ModelSerializer):
         fields = [
             "id", "state", "kind", "format", "filters", "idempotency_key", "progress", "rows_done", "rows_total",
             "counts", "error", "sha256", "created_at", "started_at", "finished_at", "download_url",
+            "attempts", "heartbeat_at", "rerun_of",
         ]
         read_only_fields = fields
 
@@ -81,6 +85,13 @@ class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         payload.is_valid(raise_exception=True)
         job = export_request(requester=request.user, **payload.validated_data)
         # In eager mode the build has already run by now, so read the job's current state.
+        job.refresh_from_db()
+        return Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: ExportJobSerializer})
+    @action(detail=True, methods=["post"])
+    def rerun(self, request, pk=None):
+        job = export_rerun(actor=request.user, job_id=int(pk))
         job.refresh_from_db()
         return Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED)
 
