@@ -1,28 +1,36 @@
-"""Export job admin: a read-only list of bundle requests, with a download link once a bundle is built."""
+"""Export job admin: the list of bundle requests with their progress, a download link, and a re-run action."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 
 from bookbag.admin_site import ReadOnlyAdminMixin, ScopedModelAdmin
+from bookbag.errors import BookbagError
 from reviews.access import is_manager
 
 from .models import ExportJob
+from .services import export_rerun
+from .webhooks import admin as webhooks_admin  # noqa: F401  (registers the webhook admins)
+
 
 @admin.register(ExportJob)
 class ExportJobAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
     """Managers see the jobs they requested, superusers every job, reviewers none."""
 
     list_display = (
-        "id", "requester", "kind", "format", "state", "progress_display", "counts_display", "created_at", "download",
+        "id", "requester", "kind", "format", "state", "progress_display", "attempts", "counts_display", "created_at",
+        "download",
     )
     list_select_related = ("requester",)
     list_filter = ("state", "kind", "format")
     fields = (
         "requester", "kind", "format", "state", "progress_display", "counts_display", "filters", "error",
-        "idempotency_key", "sha256", "download", "created_at", "started_at", "finished_at",
+        "idempotency_key", "sha256", "download", "attempts", "heartbeat_at", "rerun_of", "created_at", "started_at",
+        "finished_at",
     )
     readonly_fields = fields
+    actions = ["rerun_jobs"]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -33,9 +41,31 @@ class ExportJobAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
     def has_view_permission(self, request, obj=None) -> bool:
         return is_manager(request.user)
 
+    def has_rerun_permission(self, request) -> bool:
+        return is_manager(request.user)
+
+    @admin.action(description="Re-run with the same parameters", permissions=["rerun"])
+    def rerun_jobs(self, request, queryset) -> None:
+        requested = []
+        for job_id in queryset.order_by("id").values_list("pk", flat=True):
+            try:
+                requested.append(export_rerun(actor=request.user, job_id=job_id).pk)
+            except BookbagError as error:
+                self.message_user(request, f"Export {job_id} was not re-run: {error.message}", messages.ERROR)
+            except ValidationError as error:
+                self.message_user(
+                    request, f"Export {job_id} was not re-run: {' '.join(error.messages)}", messages.ERROR
+                )
+        if requested:
+            ids = ", ".join(str(job_id) for job_id in requested)
+            self.message_user(request, f"Requested {len(requested)} new export(s): {ids}.", messages.SUCCESS)
+
     @admin.display(description="progress")
     def progress_display(self, job: ExportJob) -> str:
-        return f"{job.progress:.0%}"
+        return format_html(
+            '<progress value="{}" max="1">{}</progress> {} / {} rows, {}',
+            job.progress, f"{job.progress:.0%}", job.rows_done, job.rows_total, f"{job.progress:.0%}",
+        )
 
     @admin.display(description="counts")
     def counts_display(self, job: ExportJob) -> str:

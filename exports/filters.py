@@ -16,20 +16,25 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from bookbag.errors import NotFound
 from reviews.access import queues_managed
-from reviews.models import Queue, Review
+from reviews.models import Queue, Review, ReviewItem
 from rubrics.models import Rubric
 
 from .models import ExportJob
 
 FILTER_KEYS = (
     "queues", "verdicts", "reviewers", "rubric_versions", "reviewed_after", "reviewed_before", "since_export",
+    "item_ids",
 )
+MAX_ITEM_IDS = 10_000
 RUBRIC_VERSION_PATTERN = re.compile(r"^(?P<slug>[-a-zA-Z0-9_]+)@(?P<version>[1-9][0-9]*)$")
 
 
 @dataclass(frozen=True)
 class ExportFilters:
-    """Selection of final reviews for an export. An empty list means no restriction, except for ``queues``."""
+    """Selection of final reviews for an export. An empty list means no restriction, except for ``queues``.
+
+    ``item_ids`` keeps only the listed items, such as an admin selection.
+    """
 
     queues: list[str]
     verdicts: list[str] = field(default_factory=list)
@@ -38,6 +43,7 @@ class ExportFilters:
     reviewed_after: str | None = None
     reviewed_before: str | None = None
     since_export: int | None = None
+    item_ids: list[int] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,6 +82,7 @@ def filters_clean(*, requester, raw: Any) -> tuple[ExportFilters, list[Queue]]:
         reviewed_after=after.isoformat() if after else None,
         reviewed_before=before.isoformat() if before else None,
         since_export=_since_export_clean(requester, raw.get("since_export")),
+        item_ids=_item_ids_clean(raw.get("item_ids"), queues),
     )
     return filters, queues
 
@@ -165,3 +172,23 @@ def _since_export_clean(requester, value: Any) -> int | None:
     if not ExportJob.objects.filter(pk=job_id, requester=requester).exists():
         raise NotFound(f"Export {job_id} not found among your exports; since_export names one of your own jobs.")
     return job_id
+
+
+def _item_ids_clean(value: Any, queues: list[Queue]) -> list[int]:
+    if value in (None, []):
+        return []
+    if not isinstance(value, list) or not all(_is_item_id(entry) for entry in value):
+        raise ValidationError({"item_ids": f"item_ids must be a list of item ids, not {value!r}."})
+    item_ids = sorted(set(value))
+    if len(item_ids) > MAX_ITEM_IDS:
+        raise ValidationError({"item_ids": f"item_ids lists {len(item_ids)} items; list at most {MAX_ITEM_IDS}, "
+                                           "or select whole queues with the other filters."})
+    found = set(ReviewItem.objects.filter(pk__in=item_ids, queue__in=queues).values_list("pk", flat=True))
+    missing = [item_id for item_id in item_ids if item_id not in found]
+    if missing:
+        raise NotFound(f"Item {missing[0]} not found in the exported queues; check the id and the queues filter.")
+    return item_ids
+
+
+def _is_item_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0

@@ -38,6 +38,8 @@ def export_item_list(*, filters: ExportFilters) -> QuerySet[ReviewItem]:
         items = items.filter(final_review__submitted_at__gte=_moment(filters.reviewed_after))
     if filters.reviewed_before:
         items = items.filter(final_review__submitted_at__lt=_moment(filters.reviewed_before))
+    if filters.item_ids:
+        items = items.filter(pk__in=filters.item_ids)
     if filters.since_export:
         items = items.filter(final_review__submitted_at__gt=_job_created_at(filters.since_export))
     return items

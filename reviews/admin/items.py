@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 from django.utils.text import Truncator
 
 from bookbag.admin_site import ReadOnlyAdminMixin, ScopedModelAdmin
+from exports.admin_actions import ExportPermissionMixin, export_items
 
 from ..access import queues_visible, reviews_visible
 from ..models import Review, ReviewItem
@@ -33,8 +34,9 @@ class ReviewInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(ReviewItem)
-class ReviewItemAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
+class ReviewItemAdmin(ExportPermissionMixin, ReadOnlyAdminMixin, ScopedModelAdmin):
     inlines = [ReviewInline]
+    actions = [export_items]
     list_display = ("id", "external_id", "source", "queue", "state", "model", "response_excerpt", "created_at")
     list_select_related = ("queue",)
     list_filter = ("state", VisibleQueueFilter)

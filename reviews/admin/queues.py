@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef
 from django.forms.models import BaseInlineFormSet
 
 from bookbag.admin_site import ScopedModelAdmin
+from exports.admin_actions import ExportPermissionMixin, export_queues
 from rubrics.models import Rubric
 
 from ..access import can_manage, is_manager, queues_visible
@@ -86,9 +87,10 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Queue)
-class QueueAdmin(ScopedModelAdmin):
+class QueueAdmin(ExportPermissionMixin, ScopedModelAdmin):
     form = QueueForm
     inlines = [MembershipInline]
+    actions = [export_queues]
     list_display = ("name", "slug", "rubric", "reviews_per_item", "lease_minutes", "blind", "is_active")
     list_select_related = ("rubric",)
     list_filter = ("is_active", "blind")

@@ -30,7 +30,7 @@ def test_request_records_queued_job(manager, queue):
     assert list(job.queues.all()) == [queue]
     assert job.filters == {
         "queues": [queue.slug], "verdicts": [], "reviewers": [], "rubric_versions": [],
-        "reviewed_after": None, "reviewed_before": None, "since_export": None,
+        "reviewed_after": None, "reviewed_before": None, "since_export": None, "item_ids": [],
     }
 
 
