@@ -7,10 +7,12 @@
 The webhook endpoints are in ``exports.webhooks.api``.
 """
 
+from typing import Any
+
 from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -21,17 +23,45 @@ from bookbag.errors import PermissionDenied
 from bookbag.tokens.permissions import HasScope
 from reviews.access import is_manager
 
-from .formats import format_names
+from .formats import format_names, kind_choices
 from .models import ExportJob
+from .options import OPTION_KEYS
 from .selectors import export_job_list
 from .services import export_download, export_request, export_rerun
 from .webhooks import api as webhooks_api  # noqa: F401  (registers the webhook routes)
 
 
 class ExportRequestSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=ExportJob.Kind.values, default=ExportJob.Kind.BOTH)
-    format = serializers.CharField(default=ExportJob.Format.TRL, max_length=16)
-    filters = serializers.DictField(required=False, default=dict)
+    kind = serializers.ChoiceField(
+        choices=kind_choices(), default=ExportJob.Kind.BOTH,
+        help_text=(
+            "Data files to build: `both` (sft and dpo), `all` (every file the format has) or one file kind. "
+            "`trl` has sft, dpo, kto and sft_messages; `openai` has sft and dpo."
+        ),
+    )
+    format = serializers.CharField(
+        default=ExportJob.Format.TRL, max_length=16, help_text=f"Row format family: {', '.join(format_names())}."
+    )
+    filters = serializers.DictField(
+        required=False, default=dict,
+        help_text=(
+            "Which final reviews to export: queues, verdicts, reviewers, rubric_versions (slug@version), "
+            "reviewed_after, reviewed_before, sources, models, since_export (a succeeded export's id) and "
+            "agreed_or_adjudicated (true keeps only items that several reviewers agreed on or a lead decided)."
+        ),
+    )
+    validation_ratio = serializers.FloatField(
+        required=False, default=0.0,
+        help_text="Share of conversations put in validation files, from 0 (no split files) up to but excluding 1.",
+    )
+    redact_pii = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Replace emails, phone numbers, card numbers and SSNs in every exported text with placeholders.",
+    )
+    tool_arguments = serializers.ChoiceField(
+        choices=["object", "string"], required=False, allow_null=True, default=None,
+        help_text="Tool-call arguments in TRL files: JSON objects (default) or JSON strings. OpenAI files use strings.",
+    )
     idempotency_key = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
     def validate_format(self, value: str) -> str:
@@ -44,16 +74,31 @@ class ExportRequestSerializer(serializers.Serializer):
 
 class ExportJobSerializer(serializers.ModelSerializer):
     progress = serializers.FloatField(read_only=True)
+    report = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
 
     class Meta:
         model = ExportJob
         fields = [
-            "id", "state", "kind", "format", "filters", "idempotency_key", "progress", "rows_done", "rows_total",
-            "counts", "error", "sha256", "created_at", "started_at", "finished_at", "download_url",
+            "id", "state", "kind", "format", "filters", "options", "idempotency_key", "progress", "rows_done",
+            "rows_total", "counts", "report", "error", "sha256", "created_at", "started_at", "finished_at",
+            "download_url",
             "attempts", "heartbeat_at", "rerun_of",
         ]
         read_only_fields = fields
+
+    @extend_schema_field({
+        "type": "object", "nullable": True,
+        "description": "Items skipped and rows left out of the bundle as invalid, each with its reason.",
+        "properties": {
+            "skipped_items": {"type": "array", "items": {"type": "object"}},
+            "invalid_rows": {"type": "array", "items": {"type": "object"}},
+        },
+    })
+    def get_report(self, job: ExportJob) -> dict[str, Any] | None:
+        if not job.manifest:
+            return None
+        return {key: job.manifest.get(key, []) for key in ("skipped_items", "invalid_rows")}
 
     def get_download_url(self, job: ExportJob) -> str | None:
         if job.state != ExportJob.State.SUCCEEDED:
@@ -83,7 +128,9 @@ class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def create(self, request):
         payload = ExportRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        job = export_request(requester=request.user, **payload.validated_data)
+        fields = dict(payload.validated_data)
+        options = {key: fields.pop(key) for key in OPTION_KEYS}
+        job = export_request(requester=request.user, options=options, **fields)
         # In eager mode the build has already run by now, so read the job's current state.
         job.refresh_from_db()
         return Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED)

@@ -1,32 +1,42 @@
 """Writing an export bundle: JSONL data files, provenance, manifest, dataset card, zip.
 
-Rows are written to files in a working directory as they arrive, so memory
-does not grow with the export. ``BundleWriter.finish`` then hashes the files,
-writes ``manifest.json`` and ``README.md`` and packs everything into one zip
-in the same directory. The caller moves that zip into storage.
+Each reviewed example goes through the same steps: optional PII redaction,
+every requested writer, our validator, removal of exact duplicates, and the
+train/validation split. Rows are written to files in a working directory as
+they arrive, so memory grows only by a 16-byte digest per row (kept to find
+duplicates). ``BundleWriter.finish`` then hashes the files, writes
+``manifest.json`` and ``README.md`` and packs everything into one zip in the
+same directory. The caller moves that zip into storage.
+
+The data files, the provenance file and the card depend only on the
+selected reviews and the options, never on the time or the job, so the
+same data gives byte-identical files. The zip members carry a fixed time.
 """
 
-import hashlib
 import json
 import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from reviews.models import Review
 
-from .card import PROVENANCE_PATH, dataset_card
+from .card import PROVENANCE_PATH, dataset_card, features_fit
 from .examples import ReviewedExample
-from .formats import ExportFormat
+from .formats import ExportFormat, FileWriter, Row
+from .jsonl import HASH_BLOCK_SIZE, JsonlFile, file_sha256, jsonl_line, row_digest
+from .manifest import SCHEMA_VERSION
+from .options import ExportOptions
+from .redaction import PII_KINDS, Redactor
+from .splits import SPLITS, split_of
+from .validation import line_problems, row_problems
 
-SCHEMA_VERSION = 1
-DATA_FILE_NAMES = {"sft": "sft.jsonl", "dpo": "dpo.jsonl"}
 PROVENANCE_FORMAT = "bookbag.provenance"
-MAX_SKIPPED_LISTED = 100
+# The manifest lists at most this many skipped items and invalid rows each; the counts are always complete.
+MAX_LISTED = 1000
 # Zip members get a fixed timestamp so that the same data gives the same member bytes.
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
-HASH_BLOCK_SIZE = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -38,79 +48,88 @@ class BuiltBundle:
     manifest: dict[str, Any]
 
 
-class _JsonlFile:
-    """One JSONL file being written: UTF-8 without BOM, ``\\n`` line ends, one object per line."""
-
-    def __init__(self, *, directory: Path, path: str, file_format: str) -> None:
-        self.path = path
-        self.file_format = file_format
-        self.location = directory / path
-        self.location.parent.mkdir(parents=True, exist_ok=True)
-        self.handle: IO[str] = self.location.open("w", encoding="utf-8", newline="\n")
-        self.rows = 0
-
-    def write(self, row: dict[str, Any]) -> int:
-        """Append ``row`` and return its line number, counting from 1."""
-        self.handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        self.rows += 1
-        return self.rows
-
-    def close(self) -> dict[str, Any]:
-        """Close the file and return its manifest entry."""
-        self.handle.close()
-        return {
-            "path": self.path,
-            "format": self.file_format,
-            "rows": self.rows,
-            "bytes": self.location.stat().st_size,
-            "sha256": file_sha256(self.location),
-        }
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(HASH_BLOCK_SIZE):
-            digest.update(block)
-    return digest.hexdigest()
+def data_file_path(kind: str, split: str, *, split_files: bool) -> str:
+    """Return ``sft.jsonl`` without a split, or ``sft.train.jsonl`` / ``sft.validation.jsonl`` with one."""
+    return f"{kind}.{split}.jsonl" if split_files else f"{kind}.jsonl"
 
 
 class BundleWriter:
     """Collect rows for the requested kinds, then finish them into a zip."""
 
-    def __init__(self, *, directory: Path, export_format: ExportFormat, kinds: list[str]) -> None:
+    def __init__(self, *, directory: Path, export_format: ExportFormat, kinds: list[str],
+                 options: ExportOptions) -> None:
         self.directory = directory
         self.export_format = export_format
-        formats = {"sft": export_format.sft_format, "dpo": export_format.dpo_format}
+        self.options = options
+        self.writers: list[FileWriter] = [export_format.writers[kind] for kind in kinds]
+        self.splits = SPLITS if options.validation_ratio else SPLITS[:1]
         self.data_files = {
-            kind: _JsonlFile(directory=directory, path=DATA_FILE_NAMES[kind], file_format=formats[kind])
-            for kind in kinds
+            (writer.kind, split): JsonlFile(
+                directory=directory, file_format=writer.file_format, kind=writer.kind, split=split,
+                path=data_file_path(writer.kind, split, split_files=len(self.splits) > 1),
+            )
+            for writer in self.writers for split in self.splits
         }
-        self.provenance = _JsonlFile(directory=directory, path=PROVENANCE_PATH, file_format=PROVENANCE_FORMAT)
+        self.features_fit = {writer.kind: writer.features is not None for writer in self.writers}
+        self.provenance = JsonlFile(directory=directory, path=PROVENANCE_PATH, file_format=PROVENANCE_FORMAT)
+        self.redactor = Redactor() if options.redact_pii else None
+        self.seen: dict[str, set[bytes]] = {writer.kind: set() for writer in self.writers}
+        self.counts = _empty_counts(self.writers)
         self.verdicts: Counter[str] = Counter({verdict: 0 for verdict in Review.Verdict.values})
         self.rubric_versions: set[str] = set()
-        self.pairs_dropped_identical = 0
         self.skipped: list[dict[str, Any]] = []
-        self.skipped_count = 0
+        self.invalid_rows: list[dict[str, Any]] = []
 
     def add(self, example: ReviewedExample) -> None:
         """Write the rows of ``example`` for every requested kind, with one provenance line per row."""
         self._count(example.verdict, f"{example.provenance['rubric_slug']}@{example.provenance['rubric_version']}")
-        writers = {"sft": self.export_format.sft_rows, "dpo": self.export_format.dpo_rows}
-        for kind, data_file in self.data_files.items():
-            for row in writers[kind](example):
-                line = data_file.write(row)
-                self.provenance.write(
-                    {"file": data_file.path, "line": line, "example_id": example.example_id, **example.provenance}
-                )
-        if "dpo" in self.data_files and example.pair_is_identical:
-            self.pairs_dropped_identical += 1
+        if self.redactor is not None:
+            example = self.redactor.example(example)
+        if example.trivial_edit:
+            self.counts["trivial_edits"] += 1
+        if example.pair_is_identical and any(writer.drops_identical_pairs for writer in self.writers):
+            self.counts["dpo_pairs_dropped_identical"] += 1
+
+        split = split_of(example.conversation_key, ratio=self.options.validation_ratio)
+        for writer in self.writers:
+            for row in writer.rows(example, self.options.tool_arguments):
+                self._row_add(writer, row, example=example, split=split)
+
+    def _row_add(self, writer: FileWriter, row: Row, *, example: ReviewedExample, split: str) -> None:
+        data_file = self.data_files[(writer.kind, split)]
+        line = jsonl_line(row)
+        problems = row_problems(row, layout=writer.layout, tool_arguments=self.options.tool_arguments)
+        problems += line_problems(line)
+        if problems:
+            self._invalid(data_file.path, example, "; ".join(problems))
+            return
+
+        digest = row_digest(row)
+        if digest in self.seen[writer.kind]:
+            self.counts["duplicates_removed"][writer.kind] += 1
+            return
+        self.seen[writer.kind].add(digest)
+
+        number = data_file.write_line(line)
+        if self.features_fit[writer.kind]:
+            self.features_fit[writer.kind] = features_fit(row, writer.features)
+        self.provenance.write({
+            "file": data_file.path, "line": number, "split": split, "example_id": example.example_id,
+            **example.provenance, "trivial_edit": example.trivial_edit,
+        })
+
+    def _invalid(self, path: str, example: ReviewedExample, reason: str) -> None:
+        self.counts["rows_invalid"] += 1
+        if len(self.invalid_rows) < MAX_LISTED:
+            self.invalid_rows.append(
+                {"file": path, "example_id": example.example_id, "item_id": example.item_id, "reason": reason}
+            )
 
     def skip(self, *, item_id: int, verdict: str, rubric_version: str, reason: str) -> None:
         """Count an item whose messages no format can carry; the first ones are listed in the manifest."""
         self._count(verdict, rubric_version)
-        self.skipped_count += 1
-        if len(self.skipped) < MAX_SKIPPED_LISTED:
+        self.counts["items_skipped_invalid"] += 1
+        if len(self.skipped) < MAX_LISTED:
             self.skipped.append({"item_id": item_id, "reason": reason})
 
     def _count(self, verdict: str, rubric_version: str) -> None:
@@ -120,21 +139,16 @@ class BundleWriter:
     def finish(self, *, header: dict[str, Any]) -> BuiltBundle:
         """Close the files, write the manifest and card, and pack the zip.
 
-        ``header`` contains the job's own fields (ids, time, filters, kind, format)
-        and leads the manifest.
+        ``header`` contains the job's own fields (bundle id, time, filters,
+        kind, format, parent bundle) and leads the manifest.
         """
         files = [data_file.close() for data_file in self.data_files.values()]
         files.append(self.provenance.close())
-        manifest = {
-            "schema_version": SCHEMA_VERSION,
-            **header,
-            "counts": self.counts(),
-            "rubric_versions": sorted(self.rubric_versions),
-            "tool_arguments": self.export_format.tool_arguments,
-            "skipped_items": self.skipped,
-            "files": files,
-        }
-        card = dataset_card(export_format=self.export_format, files=files, counts=manifest["counts"])
+        manifest = {"schema_version": SCHEMA_VERSION, **header, **self._summary(files), "files": files}
+        card = dataset_card(
+            export_format=self.export_format, writers=self.writers, files=files, counts=manifest["counts"],
+            options=self.options, features_fit_by_kind=self.features_fit,
+        )
         (self.directory / "README.md").write_text(card, encoding="utf-8")
         (self.directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
@@ -143,19 +157,50 @@ class BundleWriter:
         _zip_write(path, directory=self.directory, members=members)
         return BuiltBundle(path=path, sha256=file_sha256(path), manifest=manifest)
 
-    def counts(self) -> dict[str, Any]:
+    def _summary(self, files: list[dict[str, Any]]) -> dict[str, Any]:
+        split_rows = {writer.kind: {split: 0 for split in self.splits} for writer in self.writers}
+        for entry in files:
+            if "kind" in entry:
+                split_rows[entry["kind"]][entry["split"]] = entry["rows"]
+        return {
+            "kinds": [writer.kind for writer in self.writers],
+            "tool_arguments": self.options.tool_arguments,
+            "rubric_versions": sorted(self.rubric_versions),
+            "split": {"validation_ratio": self.options.validation_ratio, "rows": split_rows},
+            "redact_pii": self.options.redact_pii,
+            "counts": self.summary_counts(),
+            "skipped_items": self.skipped,
+            "invalid_rows": self.invalid_rows,
+        }
+
+    def summary_counts(self) -> dict[str, Any]:
+        rows = Counter()
+        for (kind, _split), data_file in self.data_files.items():
+            rows[kind] += data_file.rows
+        redacted = dict(self.redactor.counts) if self.redactor else {kind: 0 for kind in PII_KINDS}
         return {
             "items": sum(self.verdicts.values()),
             "verdicts": dict(sorted(self.verdicts.items())),
-            "rows": {kind: data_file.rows for kind, data_file in self.data_files.items()},
-            "dpo_pairs_dropped_identical": self.pairs_dropped_identical,
-            "items_skipped_invalid": self.skipped_count,
+            "rows": {writer.kind: rows[writer.kind] for writer in self.writers},
+            **self.counts,
+            "duplicates_removed": dict(self.counts["duplicates_removed"]),
+            "redacted": redacted,
         }
 
     def close(self) -> None:
         """Close any file still open, after a failure part-way through."""
         for data_file in [*self.data_files.values(), self.provenance]:
             data_file.handle.close()
+
+
+def _empty_counts(writers: list[FileWriter]) -> dict[str, Any]:
+    return {
+        "duplicates_removed": Counter({writer.kind: 0 for writer in writers}),
+        "dpo_pairs_dropped_identical": 0,
+        "trivial_edits": 0,
+        "rows_invalid": 0,
+        "items_skipped_invalid": 0,
+    }
 
 
 def _zip_write(path: Path, *, directory: Path, members: list[str]) -> None:

@@ -13,7 +13,9 @@ normalised once here, so each format writer only rearranges them:
 """
 
 import copy
+import hashlib
 import json
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +42,9 @@ class ReviewedExample:
     gold: dict[str, Any] | None
     tools: list[dict[str, Any]] | None
     provenance: dict[str, Any] = field(default_factory=dict)
+    # SHA-256 of the conversation's opening (every message up to the first user turn), before any redaction.
+    # Items that continue one conversation share it, so the train/validation split keeps them together.
+    conversation_key: str = ""
 
     @property
     def sft_target(self) -> dict[str, Any] | None:
@@ -64,9 +69,32 @@ class ReviewedExample:
             return False
         return _collapse_whitespace(self.gold["content"]) == _collapse_whitespace(self.original["content"] or "")
 
+    @property
+    def trivial_edit(self) -> bool:
+        """Tell whether the rewrite changes only whitespace or punctuation, but not only whitespace."""
+        if self.verdict != Review.Verdict.NEEDS_FIX or self.original.get("tool_calls") or self.pair_is_identical:
+            return False
+        return _letters_and_digits(self.gold["content"]) == _letters_and_digits(self.original["content"] or "")
+
 
 def _collapse_whitespace(text: str) -> str:
     return " ".join(text.split())
+
+
+def _letters_and_digits(text: str) -> str:
+    return "".join(
+        character for character in text
+        if not character.isspace() and not unicodedata.category(character).startswith("P")
+    )
+
+
+def _conversation_key(context: list[dict[str, Any]]) -> str:
+    opening = []
+    for message in context:
+        opening.append([message["role"], message["content"]])
+        if message["role"] == "user":
+            break
+    return hashlib.sha256(json.dumps(opening).encode("ascii")).hexdigest()
 
 
 def example_from_item(item: ReviewItem) -> ReviewedExample:
@@ -94,6 +122,7 @@ def example_from_item(item: ReviewItem) -> ReviewedExample:
         gold=gold,
         tools=_tools_clean(item.tools),
         provenance=_provenance(item, review),
+        conversation_key=_conversation_key(context),
     )
 
 

@@ -23,7 +23,7 @@ from .models import ExportJob
 
 FILTER_KEYS = (
     "queues", "verdicts", "reviewers", "rubric_versions", "reviewed_after", "reviewed_before", "since_export",
-    "item_ids",
+    "sources", "models", "agreed_or_adjudicated", "item_ids",
 )
 MAX_ITEM_IDS = 10_000
 RUBRIC_VERSION_PATTERN = re.compile(r"^(?P<slug>[-a-zA-Z0-9_]+)@(?P<version>[1-9][0-9]*)$")
@@ -33,6 +33,8 @@ RUBRIC_VERSION_PATTERN = re.compile(r"^(?P<slug>[-a-zA-Z0-9_]+)@(?P<version>[1-9
 class ExportFilters:
     """Selection of final reviews for an export. An empty list means no restriction, except for ``queues``.
 
+    ``agreed_or_adjudicated`` keeps only items that more than one reviewer
+    judged alike, or that a lead decided after the reviewers disagreed.
     ``item_ids`` keeps only the listed items, such as an admin selection.
     """
 
@@ -43,6 +45,9 @@ class ExportFilters:
     reviewed_after: str | None = None
     reviewed_before: str | None = None
     since_export: int | None = None
+    sources: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    agreed_or_adjudicated: bool = False
     item_ids: list[int] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
@@ -82,6 +87,9 @@ def filters_clean(*, requester, raw: Any) -> tuple[ExportFilters, list[Queue]]:
         reviewed_after=after.isoformat() if after else None,
         reviewed_before=before.isoformat() if before else None,
         since_export=_since_export_clean(requester, raw.get("since_export")),
+        sources=_string_list(raw, "sources"),
+        models=_string_list(raw, "models"),
+        agreed_or_adjudicated=_flag(raw, "agreed_or_adjudicated"),
         item_ids=_item_ids_clean(raw.get("item_ids"), queues),
     )
     return filters, queues
@@ -94,6 +102,15 @@ def _string_list(raw: dict[str, Any], key: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(entry, str) and entry for entry in value):
         raise ValidationError({key: f"{key} must be a list of non-empty strings, not {value!r}."})
     return sorted(set(value))
+
+
+def _flag(raw: dict[str, Any], key: str) -> bool:
+    value = raw.get(key)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ValidationError({key: f"{key} must be true or false, not {value!r}."})
+    return value
 
 
 def _queues_clean(requester, slugs: list[str]) -> list[Queue]:
@@ -169,8 +186,14 @@ def _since_export_clean(requester, value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
         raise ValidationError({"since_export": f"since_export must be an export job id, not {value!r}."})
     job_id = int(value)
-    if not ExportJob.objects.filter(pk=job_id, requester=requester).exists():
+    state = ExportJob.objects.filter(pk=job_id, requester=requester).values_list("state", flat=True).first()
+    if state is None:
         raise NotFound(f"Export {job_id} not found among your exports; since_export names one of your own jobs.")
+    if state != ExportJob.State.SUCCEEDED:
+        raise ValidationError({"since_export": (
+            f"Export {job_id} is {state}; since_export needs a succeeded export, because the new bundle "
+            "starts where that one's selection ended."
+        )})
     return job_id
 
 

@@ -3,16 +3,19 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 
-from .formats import format_choices
+from .formats import format_choices, kind_choices
 
 
 class ExportJob(models.Model):
     """A request for a training bundle, and the bundle once a worker has built it."""
 
     class Kind(models.TextChoices):
+        """The built-in kinds; the field's choices come from the registry in ``exports.formats``."""
+
         SFT = "sft", "SFT"
         DPO = "dpo", "DPO"
         BOTH = "both", "SFT and DPO"
+        ALL = "all", "Every file of the format"
 
     class Format(models.TextChoices):
         """The built-in formats; the field's choices come from the registry in ``exports.formats``."""
@@ -27,9 +30,13 @@ class ExportJob(models.Model):
         FAILED = "failed", "Failed"
 
     requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="export_jobs")
-    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.BOTH)
+    kind = models.CharField(max_length=16, choices=kind_choices, default=Kind.BOTH)
     format = models.CharField(max_length=16, choices=format_choices, default=Format.TRL)
     filters = models.JSONField(default=dict, blank=True)
+    options = models.JSONField(
+        default=dict, blank=True,
+        help_text="How the files are made: validation_ratio, redact_pii and tool_arguments.",
+    )
     queues = models.ManyToManyField("reviews.Queue", related_name="export_jobs", blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
     rows_done = models.PositiveIntegerField(default=0)
@@ -53,7 +60,6 @@ class ExportJob(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reruns",
         help_text="The job whose parameters this job repeats.",
     )
-
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -2,11 +2,11 @@
 
 import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils.dateparse import parse_datetime
 
 from bookbag.errors import NotFound
-from reviews.models import ReviewItem
+from reviews.models import Review, ReviewItem
 
 from .filters import RUBRIC_VERSION_PATTERN, ExportFilters
 from .models import ExportJob
@@ -19,7 +19,9 @@ def export_item_list(*, filters: ExportFilters) -> QuerySet[ReviewItem]:
 
     ``reviewed_after`` is inclusive and ``reviewed_before`` exclusive, so
     consecutive windows never share an item. ``since_export`` keeps items
-    whose final review was submitted after that job was created.
+    finalised (their last review or adjudication submitted) at or after the
+    moment that job started building. So an item that job could not see is
+    never lost, but one finalised while that job was starting can be in both.
     """
     items = (
         ReviewItem.objects.filter(
@@ -38,11 +40,36 @@ def export_item_list(*, filters: ExportFilters) -> QuerySet[ReviewItem]:
         items = items.filter(final_review__submitted_at__gte=_moment(filters.reviewed_after))
     if filters.reviewed_before:
         items = items.filter(final_review__submitted_at__lt=_moment(filters.reviewed_before))
+    if filters.sources:
+        items = items.filter(source__in=filters.sources)
+    if filters.models:
+        items = items.filter(model__in=filters.models)
     if filters.item_ids:
         items = items.filter(pk__in=filters.item_ids)
+    if filters.agreed_or_adjudicated:
+        items = items.filter(_agreed_or_adjudicated_q())
     if filters.since_export:
-        items = items.filter(final_review__submitted_at__gt=_job_created_at(filters.since_export))
+        items = items.annotate(finalised_at=_finalised_at()).filter(
+            finalised_at__gte=_job_build_start(filters.since_export)
+        )
     return items
+
+
+def _agreed_or_adjudicated_q() -> Q:
+    # A reviewed item has several reviews only when they agreed; disagreement sends it to adjudication,
+    # and only a lead's adjudication makes an item done.
+    second_review = Review.objects.filter(item=OuterRef("pk"), kind=Review.Kind.REVIEW, is_current=True).exclude(
+        pk=OuterRef("final_review_id")
+    )
+    return Q(state=ReviewItem.State.DONE) | Q(Exists(second_review), state=ReviewItem.State.REVIEWED)
+
+
+def _finalised_at() -> Subquery:
+    """Return when each item got its final verdict: the latest of its current reviews, adjudication included."""
+    latest = Review.objects.filter(item=OuterRef("pk"), is_current=True).order_by("-submitted_at").values(
+        "submitted_at"
+    )[:1]
+    return Subquery(latest)
 
 
 def _rubric_versions_q(labels: list[str]) -> Q:
@@ -57,11 +84,13 @@ def _moment(value: str) -> datetime.datetime:
     return parse_datetime(value)
 
 
-def _job_created_at(job_id: int) -> datetime.datetime:
-    created_at = ExportJob.objects.filter(pk=job_id).values_list("created_at", flat=True).first()
-    if created_at is None:
+def _job_build_start(job_id: int) -> datetime.datetime:
+    """Return when job ``job_id`` started building (when it was created, for a job never started)."""
+    moments = ExportJob.objects.filter(pk=job_id).values_list("started_at", "created_at").first()
+    if moments is None:
         raise NotFound(f"Export {job_id}, named by since_export, no longer exists; request a new export without it.")
-    return created_at
+    started_at, created_at = moments
+    return started_at or created_at
 
 
 def export_job_list(*, requester) -> QuerySet[ExportJob]:

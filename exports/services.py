@@ -29,16 +29,17 @@ from reviews.access import is_manager
 from .bundle import BuiltBundle, BundleWriter
 from .examples import InvalidExample, example_from_item
 from .filters import ExportFilters, filters_clean
-from .formats import format_get
+from .formats import format_get, kinds_resolve
+from .manifest import code_version
 from .lifecycle import TRANSIENT_ERRORS, JobSuperseded, job_claim, job_fail, job_heartbeat, job_interrupt
 from .models import ExportJob, WebhookEndpoint
+from .options import ExportOptions, options_clean
 from .selectors import export_item_list, export_job_list
 from .webhooks.delivery import webhook_event_emit
 
 logger = logging.getLogger(__name__)
 
-JOB_FIELDS = ("requester", "kind", "format", "filters", "idempotency_key", "state", "rerun_of")
-KINDS = {ExportJob.Kind.SFT: ["sft"], ExportJob.Kind.DPO: ["dpo"], ExportJob.Kind.BOTH: ["sft", "dpo"]}
+JOB_FIELDS = ("requester", "kind", "format", "filters", "options", "idempotency_key", "state", "rerun_of")
 CHUNK_SIZE = 500
 # Expected failures: the job's own filters or data no longer work. Anything else is a bug and is re-raised.
 EXPECTED_ERRORS = (BookbagError, ValidationError)
@@ -50,6 +51,7 @@ def export_request(
     kind: str,
     format: str,
     filters: dict[str, Any] | None,
+    options: dict[str, Any] | None = None,
     idempotency_key: str = "",
     enqueue: bool = True,
     rerun_of: ExportJob | None = None,
@@ -59,39 +61,42 @@ def export_request(
     A key that ``requester`` already used returns that job, unless the new
     request differs, which raises Conflict. ``enqueue=False`` leaves the build
     to the caller (the ``export`` command runs it in-process). ``rerun_of``
-    links the job to the earlier job whose parameters it repeats.
+    links the job to the earlier job whose parameters it repeats. ``options``
+    (``validation_ratio``, ``redact_pii``, ``tool_arguments``) shape the files.
     Raises PermissionDenied for non-managers, NotFound for a queue slug or
     ``since_export`` job outside the requester's reach, and ValidationError
     for any other invalid value.
     """
     if not is_manager(requester):
         raise PermissionDenied("Only managers request exports.")
-    if kind not in ExportJob.Kind.values:
-        raise ValidationError({"kind": f"Unknown export kind {kind!r}; choose sft, dpo or both."})
     format_get(format)
+    cleaned_options = options_clean(kind=kind, format=format, raw=options)
     cleaned, queues = filters_clean(requester=requester, raw=filters)
 
     if idempotency_key:
-        existing = _job_for_key(requester, idempotency_key, kind=kind, format=format, filters=cleaned)
+        existing = _job_for_key(requester, idempotency_key, kind=kind, format=format, filters=cleaned,
+                                options=cleaned_options)
         if existing is not None:
             return existing
     try:
-        job = _job_create(requester, kind=kind, format=format, filters=cleaned, queues=queues,
-                          idempotency_key=idempotency_key, enqueue=enqueue, rerun_of=rerun_of)
+        job = _job_create(requester, kind=kind, format=format, filters=cleaned, options=cleaned_options,
+                          queues=queues, idempotency_key=idempotency_key, enqueue=enqueue, rerun_of=rerun_of)
     except IntegrityError:
         # A concurrent request with the same key won the insert; return its job.
-        existing = _job_for_key(requester, idempotency_key, kind=kind, format=format, filters=cleaned)
+        existing = _job_for_key(requester, idempotency_key, kind=kind, format=format, filters=cleaned,
+                                options=cleaned_options)
         if existing is None:
             raise
         return existing
     return job
 
 
-def _job_for_key(requester, key: str, *, kind: str, format: str, filters: ExportFilters) -> ExportJob | None:
+def _job_for_key(requester, key: str, *, kind: str, format: str, filters: ExportFilters,
+                 options: ExportOptions) -> ExportJob | None:
     job = ExportJob.objects.filter(requester=requester, idempotency_key=key).first()
     if job is None:
         return None
-    if (job.kind, job.format, job.filters) != (kind, format, filters.as_json()):
+    if (job.kind, job.format, job.filters, job.options) != (kind, format, filters.as_json(), options.as_json()):
         raise Conflict(
             f"Idempotency key {key!r} was already used for export {job.pk} with other parameters; "
             "use a new key for a different export.",
@@ -101,11 +106,11 @@ def _job_for_key(requester, key: str, *, kind: str, format: str, filters: Export
 
 
 @transaction.atomic
-def _job_create(requester, *, kind: str, format: str, filters: ExportFilters, queues: list,
-                idempotency_key: str, enqueue: bool, rerun_of: ExportJob | None) -> ExportJob:
+def _job_create(requester, *, kind: str, format: str, filters: ExportFilters, options: ExportOptions,
+                queues: list, idempotency_key: str, enqueue: bool, rerun_of: ExportJob | None) -> ExportJob:
     job = ExportJob(
-        requester=requester, kind=kind, format=format, filters=filters.as_json(), idempotency_key=idempotency_key,
-        rerun_of=rerun_of,
+        requester=requester, kind=kind, format=format, filters=filters.as_json(), options=options.as_json(),
+        idempotency_key=idempotency_key, rerun_of=rerun_of,
     )
     job.full_clean()
     job.save()
@@ -183,7 +188,11 @@ def _bundle_build(job: ExportJob, directory: Path) -> BuiltBundle:
     ExportJob.objects.filter(pk=job.pk).update(rows_total=total, rows_done=0)
     job.rows_total = total
 
-    writer = BundleWriter(directory=directory, export_format=format_get(job.format), kinds=KINDS[job.kind])
+    writer = BundleWriter(
+        directory=directory, export_format=format_get(job.format),
+        kinds=kinds_resolve(kind=job.kind, format=job.format),
+        options=ExportOptions.from_json(job.options, format=job.format),
+    )
     try:
         done = 0
         for item in items.iterator(chunk_size=CHUNK_SIZE):
@@ -208,25 +217,23 @@ def _item_add(writer: BundleWriter, item) -> None:
 
 
 def _manifest_header(job: ExportJob, filters: ExportFilters) -> dict[str, Any]:
+    """Return the manifest's job fields. Only ``bundle_id`` and ``created_at`` differ between two builds."""
     return {
         "bundle_id": f"bookbag-export-{job.pk}",
-        "job_id": job.pk,
         "created_at": timezone.now().isoformat(),
-        "requested_at": job.created_at.isoformat(),
-        "filters": filters.as_json(),
         "kind": job.kind,
         "format": job.format,
-        "code_version": _code_version(),
+        "filters": filters.as_json(),
+        "parent_bundle": _parent_bundle(filters.since_export),
+        "code_version": code_version(),
     }
 
 
-def _code_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("bookbag")
-    except PackageNotFoundError:
-        return "unknown"
+def _parent_bundle(job_id: int | None) -> dict[str, Any] | None:
+    parent = ExportJob.objects.filter(pk=job_id).values("pk", "sha256").first() if job_id else None
+    if parent is None:
+        return None
+    return {"bundle_id": f"bookbag-export-{parent['pk']}", "job_id": parent["pk"], "sha256": parent["sha256"]}
 
 
 class _MovableFile(File):
@@ -318,6 +325,7 @@ def export_download(*, job_id: int, actor) -> ExportJob:
     return job
 
 
+
 def export_rerun(*, actor, job_id: int) -> ExportJob:
     """Request a new export with the kind, format and filters of ``actor``'s job ``job_id``.
 
@@ -331,5 +339,6 @@ def export_rerun(*, actor, job_id: int) -> ExportJob:
     if source is None:
         raise NotFound(f"Export {job_id} not found among your exports.")
     return export_request(
-        requester=actor, kind=source.kind, format=source.format, filters=source.filters, rerun_of=source
+        requester=actor, kind=source.kind, format=source.format, filters=source.filters, options=source.options,
+        rerun_of=source,
     )

@@ -3,6 +3,7 @@
 import json
 import os
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -124,3 +125,27 @@ def bundle_members(job) -> dict[str, bytes]:
 
 def jsonl_rows(data: bytes) -> list[dict]:
     return [json.loads(line) for line in data.decode("utf-8").splitlines()]
+
+
+@pytest.fixture
+def build(manager, queue):
+    """Return a function that requests and builds one export of ``queue`` in-process and returns the job."""
+    from exports.services import export_build, export_request
+
+    def build_job(*, kind: str = "both", export_format: str = "trl", options=None, filters=None, requester=None):
+        job = export_request(
+            requester=requester or manager, kind=kind, format=export_format,
+            filters=filters or {"queues": [queue.slug]}, options=options, enqueue=False,
+        )
+        job = export_build(job_id=job.pk)
+        assert job.state == "succeeded", job.error
+        return job
+
+    return build_job
+
+
+def bundle_unpack(job, target: Path) -> Path:
+    """Extract ``job``'s stored zip into the folder ``target`` and return it."""
+    with job.bundle.open("rb") as handle, zipfile.ZipFile(handle) as archive:
+        archive.extractall(target)
+    return target

@@ -212,6 +212,12 @@ def test_list_shows_own_jobs(manager, queue):
         ({"filters": "support"}, "filters"),
         ({"filters": {"verdicts": ["great"]}}, "verdicts"),
         ({"idempotency_key": "k" * 201}, "idempotency_key"),
+        ({"validation_ratio": 1.5}, "validation_ratio"),
+        ({"validation_ratio": "lots"}, "validation_ratio"),
+        ({"tool_arguments": "yaml"}, "tool_arguments"),
+        ({"format": "openai", "tool_arguments": "object"}, "tool_arguments"),
+        ({"format": "openai", "kind": "kto"}, "kind"),
+        ({"filters": {"agreed_or_adjudicated": "yes"}}, "agreed_or_adjudicated"),
     ],
 )
 def test_invalid_payload_is_400(manager, queue, django_capture_on_commit_callbacks, payload, field):
@@ -220,6 +226,45 @@ def test_invalid_payload_is_400(manager, queue, django_capture_on_commit_callbac
     assert response.status_code == 400
     assert field in response.json()["errors"]
     assert ExportJob.objects.count() == 0
+
+
+def test_create_takes_file_options(manager, queue, django_capture_on_commit_callbacks):
+    response = _create(_client(manager), django_capture_on_commit_callbacks, {
+        "kind": "all", "format": "trl", "filters": {"queues": [queue.slug], "sources": ["tests"]},
+        "validation_ratio": 0.2, "redact_pii": True, "tool_arguments": "string",
+    })
+
+    assert response.status_code == 202
+    body = response.json()
+    assert body["kind"] == "all"
+    assert body["options"] == {"tool_arguments": "string", "validation_ratio": 0.2, "redact_pii": True}
+    assert body["filters"]["sources"] == ["tests"]
+
+
+def test_status_shows_report(manager, queue, make_reviewed, django_capture_on_commit_callbacks):
+    broken = make_reviewed("approved", conversation=[{"role": "human", "content": "Hi"}])
+    tool_reply = {"role": "assistant", "content": "", "tool_calls": [
+        {"id": "call_7", "type": "function", "function": {"name": "get_order", "arguments": "[42]"}}]}
+    invalid = make_reviewed("approved", response=tool_reply)
+    client = _client(manager)
+    created = _create(client, django_capture_on_commit_callbacks, {"kind": "sft", "filters": {"queues": [queue.slug]}})
+
+    body = client.get(f"{EXPORTS_URL}{created.json()['id']}/").json()
+
+    assert body["report"]["skipped_items"] == [{
+        "item_id": broken.pk, "reason": "message 0 has role 'human'; expected one of system, user, assistant, tool",
+    }]
+    assert [(row["item_id"], row["file"]) for row in body["report"]["invalid_rows"]] == [(invalid.pk, "sft.jsonl")]
+    assert body["report"]["invalid_rows"][0]["reason"] == (
+        "tool call 0 of message 0 of completion has arguments [42]; this file gives arguments as JSON objects"
+    )
+    assert body["counts"]["rows_invalid"] == 1
+
+
+def test_queued_job_has_no_report(manager, queue):
+    body = _client(manager).get(f"{EXPORTS_URL}{_queued_job(manager, queue).pk}/").json()
+
+    assert body["report"] is None
 
 
 def test_anonymous_is_rejected(db):
@@ -255,3 +300,18 @@ def test_export_views_have_no_schema_warnings(schema):
     messages = [*GENERATOR_STATS._warn_cache, *GENERATOR_STATS._error_cache]
 
     assert [message for message in messages if "ExportJobViewSet" in message] == []
+
+
+def test_schema_documents_kinds_and_options(schema):
+    components = schema["components"]["schemas"]
+    request = components["ExportRequest"]["properties"]
+
+    def enum(prop):
+        reference = next(entry["$ref"] for entry in prop.get("allOf", prop.get("oneOf", [])) if "$ref" in entry)
+        return set(components[reference.rsplit("/", 1)[1]]["enum"])
+
+    assert enum(request["kind"]) == {"all", "both", "sft", "dpo", "kto", "sft_messages"}
+    assert request["validation_ratio"]["type"] == "number"
+    assert request["redact_pii"]["type"] == "boolean"
+    assert enum(request["tool_arguments"]) == {"object", "string"}
+    assert "report" in schema["components"]["schemas"]["ExportJob"]["properties"]

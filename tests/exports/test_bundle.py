@@ -1,65 +1,135 @@
 """Real training clients read every exported file: datasets, trl, Together's checker, openai's types."""
 
 import json
-import zipfile
 
 import pytest
 from datasets import load_dataset
+from datasets.exceptions import DatasetGenerationError
 from huggingface_hub import DatasetCard
 from together.lib import check_file
 from trl import is_conversational
 
-from exports.models import ExportJob
-from exports.services import export_build, export_request
+from reviews.models import Review
+from tests.exports.conftest import AMBER_FIX, bundle_unpack, jsonl_rows
+from tests.exports.openai_types import check_messages
 
 pytestmark = pytest.mark.django_db
 
-DATA_FILES = ("sft.jsonl", "dpo.jsonl")
+BUNDLES = [
+    ("trl", None),
+    ("trl", {"validation_ratio": 0.5, "tool_arguments": "string"}),
+    ("openai", None),
+    ("openai", {"validation_ratio": 0.5, "redact_pii": True}),
+]
 
 
 @pytest.fixture
-def bundle_dir(manager, queue, mixed_items, tmp_path):
-    """Return a function that builds a bundle in ``format`` and unpacks it into a folder."""
+def bundle_dir(build, mixed_items, tmp_path):
+    """Return a function that builds every file of ``export_format`` and unpacks the bundle into a folder."""
 
-    def build(export_format: str):
-        job = export_request(
-            requester=manager, kind="both", format=export_format, filters={"queues": [queue.slug]}, enqueue=False
-        )
-        job = export_build(job_id=job.pk)
-        assert job.state == ExportJob.State.SUCCEEDED, job.error
-        target = tmp_path / f"bundle-{export_format}"
-        with job.bundle.open("rb") as handle, zipfile.ZipFile(handle) as archive:
-            archive.extractall(target)
-        return target
+    def build_dir(export_format: str, options=None):
+        job = build(kind="all", export_format=export_format, options=options)
+        return bundle_unpack(job, tmp_path / f"bundle-{job.pk}")
 
-    return build
+    return build_dir
 
 
-def _load(path, tmp_path):
-    return load_dataset("json", data_files=str(path), split="train", cache_dir=str(tmp_path / "hf-cache"))
+@pytest.fixture
+def text_bundle_dir(build, make_reviewed, tmp_path):
+    """A TRL bundle of text-only items, whose card declares features for every config."""
+    make_reviewed(Review.Verdict.APPROVED)
+    make_reviewed(Review.Verdict.NEEDS_FIX, conversation=[{"role": "user", "content": "WAN light is red."}],
+                  corrected_response=AMBER_FIX)
+    make_reviewed(Review.Verdict.REJECTED, conversation=[{"role": "user", "content": "LOS light blinks."}])
+    return bundle_unpack(build(kind="all"), tmp_path / "text-bundle")
 
 
-@pytest.mark.parametrize("export_format", ["trl", "openai"])
-@pytest.mark.parametrize("name", DATA_FILES)
-def test_every_file_loads_with_datasets(bundle_dir, tmp_path, export_format, name):
-    directory = bundle_dir(export_format)
-
-    dataset = _load(directory / name, tmp_path)
-
-    manifest = json.loads((directory / "manifest.json").read_text())
-    rows = {entry["path"]: entry["rows"] for entry in manifest["files"]}
-    assert dataset.num_rows == rows[name] > 0
+def _cache(tmp_path):
+    return str(tmp_path / "hf-cache")
 
 
-@pytest.mark.parametrize("name", DATA_FILES)
-def test_every_trl_row_is_conversational(bundle_dir, tmp_path, name):
-    dataset = _load(bundle_dir("trl") / name, tmp_path)
+def _manifest(directory) -> dict:
+    return json.loads((directory / "manifest.json").read_text())
 
-    assert all(is_conversational(row) for row in dataset)
+
+def _data_files(directory) -> list[dict]:
+    return [entry for entry in _manifest(directory)["files"] if "kind" in entry and entry["rows"]]
+
+
+@pytest.mark.parametrize(("export_format", "options"), BUNDLES)
+def test_every_file_loads_with_datasets(bundle_dir, tmp_path, export_format, options):
+    directory = bundle_dir(export_format, options)
+
+    entries = _data_files(directory)
+
+    assert {entry["kind"] for entry in entries} == set(_manifest(directory)["kinds"])
+    for entry in entries:
+        dataset = load_dataset("json", data_files=str(directory / entry["path"]), split="train",
+                               cache_dir=_cache(tmp_path))
+        assert dataset.num_rows == entry["rows"], entry["path"]
+
+
+@pytest.mark.parametrize(("export_format", "options"), BUNDLES)
+def test_every_card_config_loads(bundle_dir, tmp_path, export_format, options):
+    directory = bundle_dir(export_format, options)
+    rows = {entry["path"]: entry["rows"] for entry in _manifest(directory)["files"]}
+
+    configs = DatasetCard.load(directory / "README.md").data.to_dict()["configs"]
+
+    assert [config["config_name"] for config in configs] == _manifest(directory)["kinds"]
+    for config in configs:
+        splits = load_dataset(str(directory), config["config_name"], cache_dir=_cache(tmp_path))
+        for data_file in config["data_files"]:
+            assert splits[data_file["split"]].num_rows == rows[data_file["path"]] > 0
+
+
+def test_text_only_configs_load_with_declared_features(text_bundle_dir, tmp_path):
+    card = DatasetCard.load(text_bundle_dir / "README.md").data.to_dict()
+    declared = {entry["config_name"] for entry in card["dataset_info"]}
+
+    assert declared == {"sft", "dpo", "kto", "sft_messages"}
+    for name in declared:
+        dataset = load_dataset(str(text_bundle_dir), name, split="train", cache_dir=_cache(tmp_path))
+        assert dataset.num_rows > 0
+    kto = load_dataset(str(text_bundle_dir), "kto", split="train", cache_dir=_cache(tmp_path))
+    assert kto.features["label"].dtype == "bool"
+
+
+def _rewrite_first_row(path, change) -> None:
+    rows = jsonl_rows(path.read_bytes())
+    change(rows[0])
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda row: row["completion"][0].update(extra="not in the schema"),
+        lambda row: row.update(meta_reviewer="not in the schema"),
+        lambda row: row.update(prompt="a string, not a list of messages"),
+    ],
+    ids=["extra message key", "extra column", "string for list"],
+)
+def test_declared_features_reject_changed_row(text_bundle_dir, tmp_path, change):
+    _rewrite_first_row(text_bundle_dir / "sft.jsonl", change)
+
+    with pytest.raises(DatasetGenerationError):
+        load_dataset(str(text_bundle_dir), "sft", split="train", cache_dir=_cache(tmp_path))
+
+
+@pytest.mark.parametrize("options", [None, {"tool_arguments": "string"}])
+def test_every_trl_row_is_conversational(bundle_dir, tmp_path, options):
+    directory = bundle_dir("trl", options)
+
+    for entry in _data_files(directory):
+        dataset = load_dataset("json", data_files=str(directory / entry["path"]), split="train",
+                               cache_dir=_cache(tmp_path))
+        assert all(is_conversational(row) for row in dataset), entry["path"]
 
 
 def test_trl_tool_row_survives_loading(bundle_dir, tmp_path):
-    dataset = _load(bundle_dir("trl") / "sft.jsonl", tmp_path)
+    dataset = load_dataset("json", data_files=str(bundle_dir("trl") / "sft.jsonl"), split="train",
+                           cache_dir=_cache(tmp_path))
 
     with_tools = [row for row in dataset if row["tools"]]
     assert len(with_tools) == 1
@@ -68,32 +138,59 @@ def test_trl_tool_row_survives_loading(bundle_dir, tmp_path):
 
 
 def test_provenance_file_loads_with_datasets(bundle_dir, tmp_path):
-    dataset = _load(bundle_dir("trl") / "meta" / "examples.jsonl", tmp_path)
+    dataset = load_dataset("json", data_files=str(bundle_dir("trl") / "meta" / "examples.jsonl"), split="train",
+                           cache_dir=_cache(tmp_path))
 
-    assert dataset.num_rows == 5
-    assert set(dataset.column_names) >= {"file", "line", "item_id", "reviewer_id", "verdict", "rubric_version"}
-
-
-@pytest.mark.parametrize("export_format", ["trl", "openai"])
-def test_card_configs_load_by_name(bundle_dir, tmp_path, export_format):
-    directory = bundle_dir(export_format)
-
-    card = DatasetCard.load(directory / "README.md")
-    configs = card.data.to_dict()["configs"]
-
-    assert [config["config_name"] for config in configs] == ["sft", "dpo"]
-    for config in configs:
-        dataset = load_dataset(
-            str(directory), config["config_name"], split="train", cache_dir=str(tmp_path / "hf-cache")
-        )
-        assert dataset.num_rows == len((directory / config["data_files"][0]["path"]).read_text().splitlines())
+    assert dataset.num_rows == 3 + 2 + 6 + 3
+    assert set(dataset.column_names) >= {
+        "file", "line", "split", "item_id", "reviewer_id", "verdict", "rubric_version", "trivial_edit",
+    }
 
 
-@pytest.mark.parametrize("name", DATA_FILES)
-def test_openai_files_pass_together_check(bundle_dir, name):
-    report = check_file(bundle_dir("openai") / name)
+@pytest.mark.parametrize("options", [None, {"validation_ratio": 0.5, "redact_pii": True}])
+def test_openai_files_pass_together_check(bundle_dir, options):
+    directory = bundle_dir("openai", options)
 
-    assert report["is_check_passed"], report["message"]
+    for entry in _data_files(directory):
+        report = check_file(directory / entry["path"])
+        assert report["is_check_passed"], (entry["path"], report["message"])
+
+
+def test_every_openai_message_list_passes_openai_types(bundle_dir):
+    directory = bundle_dir("openai")
+    checked = 0
+
+    for row in jsonl_rows((directory / "sft.jsonl").read_bytes()):
+        check_messages(row["messages"])
+        checked += 1
+    for row in jsonl_rows((directory / "dpo.jsonl").read_bytes()):
+        check_messages(row["input"]["messages"])
+        check_messages(row["preferred_output"])
+        check_messages(row["non_preferred_output"])
+        checked += 1
+
+    assert checked == 3 + 2
+
+
+NEGATIVE_FIXTURES = [
+    ("bad role", "sft.jsonl", lambda row: row["messages"][0].update(role="human")),
+    ("weight 2", "sft.jsonl", lambda row: row["messages"][-1].update(weight=2)),
+    ("extra key", "sft.jsonl", lambda row: row.update(qa_review_id=7)),
+    ("two preferred outputs", "dpo.jsonl", lambda row: row["preferred_output"].append(row["preferred_output"][0])),
+    ("extra preference key", "dpo.jsonl", lambda row: row.update(qa_review_id=7)),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "change"), [case[1:] for case in NEGATIVE_FIXTURES], ids=[case[0] for case in NEGATIVE_FIXTURES]
+)
+def test_together_check_rejects_broken_openai_row(bundle_dir, name, change):
+    path = bundle_dir("openai") / name
+    assert check_file(path)["is_check_passed"]
+
+    _rewrite_first_row(path, change)
+
+    assert not check_file(path)["is_check_passed"]
 
 
 def test_together_check_rejects_trl_file(bundle_dir):

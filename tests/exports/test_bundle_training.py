@@ -5,8 +5,6 @@ has random weights, and the chat template is strict, so an unknown role or an
 empty assistant turn raises instead of rendering.
 """
 
-import zipfile
-
 import pytest
 from datasets import load_dataset
 from jinja2.exceptions import TemplateError
@@ -14,8 +12,8 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 from trl import DPOConfig, DPOTrainer, SFTConfig, SFTTrainer
 
-from exports.models import ExportJob
-from exports.services import export_build, export_request
+from reviews.models import Review
+from tests.exports.conftest import bundle_unpack
 
 pytestmark = pytest.mark.django_db
 
@@ -64,13 +62,14 @@ def _model(tokenizer: PreTrainedTokenizerFast) -> LlamaForCausalLM:
 
 
 @pytest.fixture
-def trl_bundle(manager, queue, mixed_items, tmp_path):
-    job = export_request(requester=manager, kind="both", format="trl", filters={"queues": [queue.slug]}, enqueue=False)
-    job = export_build(job_id=job.pk)
-    assert job.state == ExportJob.State.SUCCEEDED, job.error
-    with job.bundle.open("rb") as handle, zipfile.ZipFile(handle) as archive:
-        archive.extractall(tmp_path / "bundle")
-    return tmp_path / "bundle"
+def trl_bundle(build, mixed_items, tmp_path):
+    """Return a function that builds every TRL file with ``options`` and unpacks the bundle into a folder."""
+
+    def build_dir(options=None):
+        job = build(kind="all", options=options)
+        return bundle_unpack(job, tmp_path / f"bundle-{job.pk}")
+
+    return build_dir
 
 
 def _dataset(path, tmp_path):
@@ -84,27 +83,54 @@ def _training_args(config_class, tmp_path):
     )
 
 
-def test_sft_trainer_takes_one_step(trl_bundle, tmp_path):
-    dataset = _dataset(trl_bundle / "sft.jsonl", tmp_path)
-    tokenizer = _tokenizer([(trl_bundle / "sft.jsonl").read_text()])
-
+def _sft_step(dataset, text: str, tmp_path):
+    tokenizer = _tokenizer([text])
     trainer = SFTTrainer(
         model=_model(tokenizer), processing_class=tokenizer, train_dataset=dataset,
         args=_training_args(SFTConfig, tmp_path),
     )
-    result = trainer.train()
+    return trainer.train()
+
+
+@pytest.mark.parametrize("tool_arguments", ["object", "string"])
+def test_sft_trainer_takes_one_step(trl_bundle, tmp_path, tool_arguments):
+    directory = trl_bundle({"tool_arguments": tool_arguments})
+
+    result = _sft_step(_dataset(directory / "sft.jsonl", tmp_path), (directory / "sft.jsonl").read_text(), tmp_path)
 
     assert result.global_step == 1
     assert result.training_loss > 0
 
 
-def test_dpo_trainer_takes_one_step(trl_bundle, tmp_path):
-    dataset = _dataset(trl_bundle / "dpo.jsonl", tmp_path)
-    tokenizer = _tokenizer([(trl_bundle / "dpo.jsonl").read_text()])
+def test_sft_trainer_trains_on_whole_conversations(trl_bundle, tmp_path):
+    path = trl_bundle() / "sft_messages.jsonl"
+
+    result = _sft_step(_dataset(path, tmp_path), path.read_text(), tmp_path)
+
+    assert result.global_step == 1
+    assert result.training_loss > 0
+
+
+def test_sft_trainer_reads_split_config(build, make_reviewed, tmp_path):
+    for number in range(8):
+        make_reviewed(Review.Verdict.APPROVED, conversation=[{"role": "user", "content": f"Light {number} blinks."}])
+    directory = bundle_unpack(build(kind="sft", options={"validation_ratio": 0.5}), tmp_path / "split-bundle")
+    splits = load_dataset(str(directory), "sft", cache_dir=str(tmp_path / "hf-cache"))
+
+    result = _sft_step(splits["train"], (directory / "sft.train.jsonl").read_text(), tmp_path)
+
+    assert splits["train"].num_rows + splits["validation"].num_rows == 8
+    assert result.global_step == 1
+
+
+@pytest.mark.parametrize("tool_arguments", ["object", "string"])
+def test_dpo_trainer_takes_one_step(trl_bundle, tmp_path, tool_arguments):
+    path = trl_bundle({"tool_arguments": tool_arguments}) / "dpo.jsonl"
+    tokenizer = _tokenizer([path.read_text()])
 
     trainer = DPOTrainer(
-        model=_model(tokenizer), ref_model=_model(tokenizer), processing_class=tokenizer, train_dataset=dataset,
-        args=_training_args(DPOConfig, tmp_path),
+        model=_model(tokenizer), ref_model=_model(tokenizer), processing_class=tokenizer,
+        train_dataset=_dataset(path, tmp_path), args=_training_args(DPOConfig, tmp_path),
     )
     result = trainer.train()
 

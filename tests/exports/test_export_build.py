@@ -61,8 +61,12 @@ def test_counts_by_verdict_and_rows(manager, queue, mixed_items):
         "items": 4,
         "verdicts": {"approved": 1, "needs_fix": 2, "rejected": 1},
         "rows": {"sft": 3, "dpo": 2},
+        "duplicates_removed": {"sft": 0, "dpo": 0},
         "dpo_pairs_dropped_identical": 0,
+        "trivial_edits": 0,
+        "rows_invalid": 0,
         "items_skipped_invalid": 0,
+        "redacted": {"email": 0, "card": 0, "ssn": 0, "phone": 0},
     }
 
 
@@ -84,15 +88,18 @@ def test_manifest_describes_job(manager, queue, mixed_items):
     job = export_build(job_id=_queued_job(manager, queue, format="openai").pk)
 
     manifest = job.manifest
-    assert manifest["schema_version"] == 1
-    assert manifest["job_id"] == job.pk
+    assert manifest["schema_version"] == 2
     assert manifest["bundle_id"] == f"bookbag-export-{job.pk}"
     assert manifest["kind"] == "both"
+    assert manifest["kinds"] == ["sft", "dpo"]
     assert manifest["format"] == "openai"
     assert manifest["filters"]["queues"] == [queue.slug]
     assert manifest["counts"] == job.counts
     assert manifest["rubric_versions"] == [queue.rubric.label]
-    assert manifest["tool_arguments"] == "json_string"
+    assert manifest["tool_arguments"] == "string"
+    assert manifest["parent_bundle"] is None
+    assert manifest["split"] == {"validation_ratio": 0.0, "rows": {"sft": {"train": 3}, "dpo": {"train": 2}}}
+    assert manifest["redact_pii"] is False
     assert manifest["created_at"]
     assert [entry["format"] for entry in manifest["files"]] == [
         "openai.chat.sft", "openai.preference", "bookbag.provenance",
@@ -222,7 +229,7 @@ def test_queries_do_not_grow_with_items(manager, queue, make_reviewed, django_as
 
 
 def test_deleted_since_export_job_fails_build(manager, queue, mixed_items):
-    earlier = _queued_job(manager, queue)
+    earlier = export_build(job_id=_queued_job(manager, queue).pk)
     job = _queued_job(manager, queue, filters={"queues": [queue.slug], "since_export": earlier.pk})
     ExportJob.objects.filter(pk=earlier.pk).delete()
 
@@ -249,3 +256,209 @@ def test_unexpected_error_fails_job_and_reraises(manager, queue, mixed_items, se
     assert job.state == ExportJob.State.FAILED
     assert job.error.startswith("Unexpected error while building the bundle: ")
     assert not job.bundle
+
+
+def _zip_infos(job) -> list[tuple]:
+    import zipfile
+
+    with job.bundle.open("rb") as handle, zipfile.ZipFile(handle) as archive:
+        return [(info.filename, info.date_time, info.CRC) for info in archive.infolist()]
+
+
+@pytest.mark.parametrize(("kind", "export_format"), [("all", "trl"), ("all", "openai")])
+def test_rebuild_is_byte_identical(build, mixed_items, kind, export_format):
+    options = {"validation_ratio": 0.5, "redact_pii": True}
+    first = build(kind=kind, export_format=export_format, options=options)
+    second = build(kind=kind, export_format=export_format, options=options)
+
+    first_members, second_members = bundle_members(first), bundle_members(second)
+    assert sorted(first_members) == sorted(second_members)
+    for name in first_members:
+        if name != "manifest.json":
+            assert first_members[name] == second_members[name], name
+    first_manifest, second_manifest = json.loads(first_members["manifest.json"]), json.loads(
+        second_members["manifest.json"])
+    differing = {key for key in first_manifest if first_manifest[key] != second_manifest[key]}
+    assert differing == {"bundle_id", "created_at"}
+    assert [info for info in _zip_infos(first) if info[0] != "manifest.json"] == [
+        info for info in _zip_infos(second) if info[0] != "manifest.json"
+    ]
+    assert {info[1] for info in _zip_infos(first)} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_data_files_hold_no_timestamps(build, mixed_items):
+    members = bundle_members(build(kind="all"))
+    moment = mixed_items[0].final_review.submitted_at.isoformat()
+
+    for name in ("sft.jsonl", "dpo.jsonl", "kto.jsonl", "sft_messages.jsonl"):
+        assert moment not in members[name].decode()
+    assert moment in members["meta/examples.jsonl"].decode()
+
+
+def test_all_writes_every_trl_file(build, mixed_items):
+    job = build(kind="all")
+
+    assert job.counts["rows"] == {"sft": 3, "dpo": 2, "kto": 6, "sft_messages": 3}
+    kto = jsonl_rows(bundle_members(job)["kto.jsonl"])
+    assert [row["label"] for row in kto] == [True, True, False, True, False, False]
+
+
+def test_duplicates_are_removed_and_counted(build, make_reviewed):
+    first = make_reviewed(Review.Verdict.APPROVED)
+    make_reviewed(Review.Verdict.APPROVED)
+    make_reviewed(Review.Verdict.NEEDS_FIX, corrected_response=AMBER_FIX)
+    make_reviewed(Review.Verdict.NEEDS_FIX, corrected_response=AMBER_FIX)
+
+    job = build(kind="all")
+
+    members = bundle_members(job)
+    assert job.counts["rows"] == {"sft": 2, "dpo": 1, "kto": 3, "sft_messages": 2}
+    assert job.counts["duplicates_removed"] == {"sft": 2, "dpo": 1, "kto": 3, "sft_messages": 2}
+    assert jsonl_rows(members["sft.jsonl"])[0]["meta_example_id"] == f"item-{first.pk}"
+
+
+def test_same_reply_to_other_prompt_is_kept(build, make_reviewed):
+    make_reviewed(Review.Verdict.APPROVED)
+    make_reviewed(Review.Verdict.APPROVED, conversation=[{"role": "user", "content": "The LOS light is red."}])
+
+    job = build(kind="sft")
+
+    assert job.counts["rows"] == {"sft": 2}
+    assert job.counts["duplicates_removed"] == {"sft": 0}
+
+
+def test_trivial_edits_are_flagged_and_counted(build, make_reviewed):
+    trivial = make_reviewed(Review.Verdict.NEEDS_FIX, corrected_response="Your router is broken, buy a new one!")
+    make_reviewed(Review.Verdict.NEEDS_FIX, conversation=[{"role": "user", "content": "Other?"}],
+                  corrected_response=AMBER_FIX)
+
+    job = build()
+
+    provenance = jsonl_rows(bundle_members(job)["meta/examples.jsonl"])
+    flags = {(entry["item_id"], entry["file"]): entry["trivial_edit"] for entry in provenance}
+    assert flags[(trivial.pk, "sft.jsonl")] is True
+    assert flags[(trivial.pk, "dpo.jsonl")] is True
+    assert sum(flags.values()) == 2
+    assert job.counts["trivial_edits"] == 1
+    assert job.counts["rows"] == {"sft": 2, "dpo": 2}
+
+
+def test_pii_is_redacted_in_every_file(build, make_reviewed):
+    conversation = [{"role": "user", "content": "I'm jane@example.com; my card 4111 1111 1111 1111 failed."}]
+    make_reviewed(Review.Verdict.NEEDS_FIX, conversation=conversation, corrected_response=(
+        "Sorry, jane@example.com. Call us at 555-123-4567 with SSN 123-45-6789 ready."))
+
+    job = build(kind="all", options={"redact_pii": True})
+
+    members = bundle_members(job)
+    sft = jsonl_rows(members["sft.jsonl"])[0]
+    assert sft["prompt"][0]["content"] == "I'm [EMAIL]; my card [CARD] failed."
+    assert sft["completion"][0]["content"] == "Sorry, [EMAIL]. Call us at [PHONE] with SSN [SSN] ready."
+    for name, data in members.items():
+        assert b"jane@example.com" not in data, name
+        assert b"4111 1111" not in data, name
+    # Each text counts once per example, however many files repeat it.
+    assert job.counts["redacted"] == {"email": 2, "card": 1, "ssn": 1, "phone": 1}
+    assert job.manifest["redact_pii"] is True
+
+
+def test_pii_stays_without_redaction(build, make_reviewed):
+    make_reviewed(Review.Verdict.APPROVED, conversation=[{"role": "user", "content": "I'm jane@example.com."}])
+
+    job = build()
+
+    assert b"jane@example.com" in bundle_members(job)["sft.jsonl"]
+    assert job.counts["redacted"] == {"email": 0, "card": 0, "ssn": 0, "phone": 0}
+
+
+def test_redaction_that_equalises_pair_drops_it(build, make_reviewed):
+    make_reviewed(Review.Verdict.NEEDS_FIX, response={"role": "assistant", "content": "Mail a@example.com."},
+                  corrected_response="Mail b@example.com.")
+
+    job = build(options={"redact_pii": True})
+
+    assert job.counts["rows"] == {"sft": 1, "dpo": 0}
+    assert job.counts["dpo_pairs_dropped_identical"] == 1
+
+
+def test_invalid_rows_are_left_out_and_reported(build, make_reviewed):
+    response = {"role": "assistant", "content": "", "tool_calls": [
+        {"id": "call_7", "type": "function", "function": {"name": "get_order", "arguments": "[42]"}}]}
+    broken = make_reviewed(Review.Verdict.APPROVED, response=response)
+    make_reviewed(Review.Verdict.APPROVED, conversation=[{"role": "user", "content": "Other?"}])
+
+    job = build(kind="all")
+
+    members = bundle_members(job)
+    assert job.counts["rows_invalid"] == 3
+    assert job.counts["rows"] == {"sft": 1, "dpo": 0, "kto": 1, "sft_messages": 1}
+    assert job.manifest["invalid_rows"][0] == {
+        "file": "sft.jsonl", "example_id": f"item-{broken.pk}", "item_id": broken.pk,
+        "reason": "tool call 0 of message 0 of completion has arguments [42]; "
+                  "this file gives arguments as JSON objects",
+    }
+    assert [entry["file"] for entry in job.manifest["invalid_rows"]] == ["sft.jsonl", "kto.jsonl",
+                                                                         "sft_messages.jsonl"]
+    for name in ("sft.jsonl", "kto.jsonl", "sft_messages.jsonl", "meta/examples.jsonl"):
+        assert f'"example_id": "item-{broken.pk}"' not in members[name].decode()
+        assert f'"meta_example_id": "item-{broken.pk}"' not in members[name].decode()
+
+
+def test_openai_rows_with_bad_tool_name_are_reported(build, make_reviewed):
+    response = {"role": "assistant", "content": "", "tool_calls": [
+        {"id": "call_7", "type": "function", "function": {"name": "get order", "arguments": "{}"}}]}
+    make_reviewed(Review.Verdict.APPROVED, response=response)
+
+    job = build(export_format="openai")
+
+    assert job.counts["rows_invalid"] == 1
+    assert job.counts["rows"] == {"sft": 0, "dpo": 0}
+    assert "has function name 'get order'" in job.manifest["invalid_rows"][0]["reason"]
+
+
+def test_split_writes_train_and_validation_files(build, make_reviewed):
+    for number in range(20):
+        make_reviewed(Review.Verdict.APPROVED, conversation=[{"role": "user", "content": f"Question {number}?"}])
+
+    job = build(kind="sft", options={"validation_ratio": 0.3})
+
+    members = bundle_members(job)
+    train, validation = jsonl_rows(members["sft.train.jsonl"]), jsonl_rows(members["sft.validation.jsonl"])
+    assert "sft.jsonl" not in members
+    assert len(train) + len(validation) == 20
+    assert 0 < len(validation) < 20
+    assert job.manifest["split"] == {
+        "validation_ratio": 0.3, "rows": {"sft": {"train": len(train), "validation": len(validation)}},
+    }
+
+
+def _sides(job) -> dict[int, str]:
+    provenance = jsonl_rows(bundle_members(job)["meta/examples.jsonl"])
+    return {entry["item_id"]: entry["split"] for entry in provenance}
+
+
+def test_split_keeps_one_conversation_on_one_side(build, make_reviewed):
+    items = []
+    for number in range(10):
+        opening = [{"role": "user", "content": f"Question {number}?"}]
+        items.append(make_reviewed(Review.Verdict.APPROVED, conversation=opening))
+        follow_up = [*opening, {"role": "assistant", "content": "Which model?"}, {"role": "user", "content": "X1."}]
+        items.append(make_reviewed(Review.Verdict.APPROVED, conversation=follow_up))
+
+    sides = _sides(build(kind="sft", options={"validation_ratio": 0.5}))
+
+    for first, second in zip(items[::2], items[1::2]):
+        assert sides[first.pk] == sides[second.pk]
+    assert set(sides.values()) == {"train", "validation"}
+
+
+def test_reexport_keeps_rows_on_their_side(build, make_reviewed):
+    for number in range(10):
+        make_reviewed(Review.Verdict.APPROVED, conversation=[{"role": "user", "content": f"Question {number}?"}])
+    before = _sides(build(kind="sft", options={"validation_ratio": 0.4}))
+    for number in range(10, 20):
+        make_reviewed(Review.Verdict.APPROVED, conversation=[{"role": "user", "content": f"Question {number}?"}])
+
+    after = _sides(build(kind="sft", options={"validation_ratio": 0.4}))
+
+    assert {item_id: after[item_id] for item_id in before} == before

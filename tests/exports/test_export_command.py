@@ -70,6 +70,37 @@ def test_command_matches_api_bundle(manager, queue, mixed_items, tmp_path, djang
     assert command_manifest["counts"] == api_manifest["counts"]
 
 
+def test_command_builds_chosen_kind(manager, queue, mixed_items, tmp_path):
+    output = tmp_path / "export.zip"
+
+    printed = _export(queue, output, "--kind", "kto")
+
+    assert "kto rows: 6 (0 duplicates removed)" in printed
+    assert sorted(_zip_members(output)) == ["README.md", "kto.jsonl", "manifest.json", "meta/examples.jsonl"]
+
+
+def test_command_passes_file_options(manager, queue, mixed_items, tmp_path):
+    output = tmp_path / "export.zip"
+
+    printed = _export(queue, output, "--kind", "sft", "--validation-ratio", "0.5", "--redact-pii",
+                      "--tool-arguments", "string")
+
+    job = ExportJob.objects.get()
+    assert job.options == {"tool_arguments": "string", "validation_ratio": 0.5, "redact_pii": True}
+    assert {"sft.train.jsonl", "sft.validation.jsonl"} <= set(_zip_members(output))
+    assert "Redacted: card 0, email 0, phone 0, ssn 0" in printed
+
+
+def test_invalid_ratio_is_refused(manager, queue, tmp_path):
+    with pytest.raises(CommandError) as error:
+        _export(queue, tmp_path / "x.zip", "--validation-ratio", "2")
+
+    assert str(error.value) == (
+        "validation_ratio must be a number from 0 up to, but not including, 1 (such as 0.1); got 2.0."
+    )
+    assert ExportJob.objects.count() == 0
+
+
 def test_command_records_command_channel(manager, queue, mixed_items, tmp_path):
     _export(queue, tmp_path / "export.zip")
 

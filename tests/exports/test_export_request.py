@@ -28,10 +28,13 @@ def test_request_records_queued_job(manager, queue):
     assert job.state == ExportJob.State.QUEUED
     assert job.requester == manager
     assert list(job.queues.all()) == [queue]
-    assert job.filters == {
+    expected = {
         "queues": [queue.slug], "verdicts": [], "reviewers": [], "rubric_versions": [],
-        "reviewed_after": None, "reviewed_before": None, "since_export": None, "item_ids": [],
+        "reviewed_after": None, "reviewed_before": None, "since_export": None,
+        "sources": [], "models": [], "agreed_or_adjudicated": False,
     }
+    assert {key: job.filters[key] for key in expected} == expected
+    assert job.options == {"tool_arguments": "object", "validation_ratio": 0.0, "redact_pii": False}
 
 
 def test_request_writes_audit_event(manager, queue):
@@ -142,6 +145,10 @@ INVALID_FILTERS = [
     ("reversed window", {"reviewed_after": "2026-05-02", "reviewed_before": "2026-05-01"}, "reviewed_before",
      "must be later than reviewed_after"),
     ("since_export not an id", {"since_export": "last"}, "since_export", "must be an export job id"),
+    ("sources not strings", {"sources": [7]}, "sources", "sources must be a list of non-empty strings"),
+    ("models not a list", {"models": {"a": 1}}, "models", "models must be a list of non-empty strings"),
+    ("agreement flag as text", {"agreed_or_adjudicated": "yes"}, "agreed_or_adjudicated",
+     "agreed_or_adjudicated must be true or false, not 'yes'."),
 ]
 
 
@@ -160,7 +167,9 @@ def test_unknown_kind_is_rejected(manager, queue):
     with pytest.raises(ValidationError) as error:
         _request(manager, {"queues": [queue.slug]}, kind="rlhf")
 
-    assert error.value.message_dict["kind"] == ["Unknown export kind 'rlhf'; choose sft, dpo or both."]
+    assert error.value.message_dict["kind"] == [
+        "Unknown export kind 'rlhf'; choose one of all, both, sft, dpo, kto, sft_messages."
+    ]
 
 
 def test_unknown_format_is_rejected(manager, queue):
@@ -204,3 +213,67 @@ def test_unreachable_broker_fails_job(manager, queue, monkeypatch, django_captur
     assert job.state == ExportJob.State.FAILED
     assert job.error == "The task broker could not be reached, so the build never started; request the export again."
     assert AuditEvent.objects.filter(action="export.fail", object_id=str(job.pk)).exists()
+
+
+def test_request_stores_options(manager, queue):
+    job = _request(manager, {"queues": [queue.slug]}, kind="kto",
+                   options={"validation_ratio": 0.25, "redact_pii": True, "tool_arguments": "string"})
+
+    assert job.kind == "kto"
+    assert job.options == {"tool_arguments": "string", "validation_ratio": 0.25, "redact_pii": True}
+
+
+def test_request_stores_new_filters(manager, queue):
+    job = _request(manager, {"queues": [queue.slug], "sources": ["bot-b", "bot-a"], "models": ["acme-7b"],
+                             "agreed_or_adjudicated": True})
+
+    assert job.filters["sources"] == ["bot-a", "bot-b"]
+    assert job.filters["models"] == ["acme-7b"]
+    assert job.filters["agreed_or_adjudicated"] is True
+
+
+def test_invalid_option_is_rejected(manager, queue):
+    with pytest.raises(ValidationError) as error:
+        _request(manager, {"queues": [queue.slug]}, format="openai", options={"tool_arguments": "object"})
+
+    assert error.value.message_dict["tool_arguments"] == [
+        "tool_arguments 'object' is not available in format 'openai'; choose string."
+    ]
+    assert ExportJob.objects.count() == 0
+
+
+def test_kind_missing_from_format_is_rejected(manager, queue):
+    with pytest.raises(ValidationError) as error:
+        _request(manager, {"queues": [queue.slug]}, kind="kto", format="openai")
+
+    assert error.value.message_dict["kind"] == [
+        "Format 'openai' has no 'kto' file; choose one of all, sft, dpo, or another format."
+    ]
+
+
+def test_idempotency_key_with_other_options_conflicts(manager, queue):
+    _request(manager, {"queues": [queue.slug]}, idempotency_key="nightly-1")
+
+    with pytest.raises(Conflict):
+        _request(manager, {"queues": [queue.slug]}, idempotency_key="nightly-1", options={"redact_pii": True})
+
+
+def test_idempotency_key_matches_explicit_defaults(manager, queue):
+    first = _request(manager, {"queues": [queue.slug]}, idempotency_key="nightly-1")
+
+    again = _request(manager, {"queues": [queue.slug]}, idempotency_key="nightly-1",
+                     options={"tool_arguments": "object", "validation_ratio": 0, "redact_pii": False})
+
+    assert again.pk == first.pk
+
+
+def test_since_export_must_have_succeeded(manager, queue):
+    earlier = _request(manager, {"queues": [queue.slug]})
+
+    with pytest.raises(ValidationError) as error:
+        _request(manager, {"queues": [queue.slug], "since_export": earlier.pk})
+
+    assert error.value.message_dict["since_export"] == [
+        f"Export {earlier.pk} is queued; since_export needs a succeeded export, because the new bundle "
+        "starts where that one's selection ended."
+    ]

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from bookbag.audit.context import audit_context
 from bookbag.errors import BookbagError
-from exports.formats import format_names
+from exports.formats import format_names, kind_names
 from exports.models import ExportJob
 from exports.services import export_build, export_request
 
@@ -27,10 +27,22 @@ class Command(BaseCommand):
             "--queue", action="append", required=True, dest="queues", metavar="SLUG",
             help="Slug of a queue to export; repeat the option for several queues.",
         )
-        parser.add_argument("--kind", choices=ExportJob.Kind.values, default=ExportJob.Kind.BOTH,
-                            help="Data files to build: sft, dpo or both (default: both).")
+        parser.add_argument(
+            "--kind", choices=kind_names(), default=ExportJob.Kind.BOTH,
+            help="Data files to build: both (sft and dpo), all (every file of the format) or one file kind "
+                 "(default: both).",
+        )
         parser.add_argument("--format", choices=format_names(), default=ExportJob.Format.TRL,
                             help="Row format of the data files (default: trl).")
+        parser.add_argument(
+            "--validation-ratio", type=float, default=0.0, metavar="RATIO",
+            help="Share of conversations written to validation files, from 0 up to but excluding 1 "
+                 "(default: 0, no split files).",
+        )
+        parser.add_argument("--redact-pii", action="store_true",
+                            help="Replace emails, phone numbers, card numbers and SSNs with placeholders.")
+        parser.add_argument("--tool-arguments", choices=["object", "string"],
+                            help="Tool-call arguments in TRL files as JSON objects (the default) or strings.")
         parser.add_argument("--output", required=True, metavar="PATH", help="File path of the zip to write.")
         parser.add_argument("--force", action="store_true", help="Overwrite --output if the file exists.")
         parser.add_argument(
@@ -41,11 +53,16 @@ class Command(BaseCommand):
     def handle(self, *args, queues, kind, format, output, force, username, **options) -> None:
         output_path = _output_checked(Path(output), force=force)
         requester = _requester(username)
+        file_options = {
+            "validation_ratio": options["validation_ratio"], "redact_pii": options["redact_pii"],
+            "tool_arguments": options["tool_arguments"],
+        }
 
         with audit_context(channel="command"):
             try:
                 job = export_request(
-                    requester=requester, kind=kind, format=format, filters={"queues": queues}, enqueue=False
+                    requester=requester, kind=kind, format=format, filters={"queues": queues}, options=file_options,
+                    enqueue=False,
                 )
             except (BookbagError, ValidationError) as error:
                 raise CommandError(_message(error)) from error
@@ -62,11 +79,15 @@ class Command(BaseCommand):
         counts = job.counts
         verdicts = ", ".join(f"{verdict} {count}" for verdict, count in sorted(counts["verdicts"].items()))
         self.stdout.write(f"Items: {counts['items']} ({verdicts})")
-        for kind in ("sft", "dpo"):
-            if kind in counts["rows"]:
-                self.stdout.write(f"{kind} rows: {counts['rows'][kind]}")
+        for kind in job.manifest["kinds"]:
+            self.stdout.write(f"{kind} rows: {counts['rows'][kind]} "
+                              f"({counts['duplicates_removed'][kind]} duplicates removed)")
         self.stdout.write(f"Identical pairs dropped: {counts['dpo_pairs_dropped_identical']}")
+        self.stdout.write(f"Trivial edits flagged: {counts['trivial_edits']}")
+        redacted = ", ".join(f"{kind} {count}" for kind, count in sorted(counts["redacted"].items()))
+        self.stdout.write(f"Redacted: {redacted}")
         self.stdout.write(f"Items skipped as invalid: {counts['items_skipped_invalid']}")
+        self.stdout.write(f"Rows left out as invalid: {counts['rows_invalid']}")
         self.stdout.write(self.style.SUCCESS(f"Wrote export {job.pk} to {output_path} (sha256 {job.sha256})"))
 
 

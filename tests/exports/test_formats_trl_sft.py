@@ -4,7 +4,7 @@ import pytest
 from trl import is_conversational
 
 from exports.examples import example_from_item
-from exports.formats.trl_conversational import dpo_rows, sft_rows
+from exports.formats.trl_sft import rows
 from reviews.models import Review
 from tests.exports.conftest import (
     AMBER_FIX,
@@ -25,64 +25,42 @@ pytestmark = pytest.mark.django_db
 RESERVED_COLUMNS = {"labels", "label", "input_ids", "prompt_ids", "chosen_ids", "rejected_ids", "completion_mask"}
 
 
+def _rows(item, tool_arguments="object"):
+    return rows(example_from_item(item), tool_arguments)
+
+
 def test_approved_gives_prompt_completion(make_reviewed):
     item = make_reviewed(Review.Verdict.APPROVED)
 
-    rows = sft_rows(example_from_item(item))
+    written = _rows(item)
 
-    assert rows == [
+    assert written == [
         {"prompt": AMBER_QUESTION, "completion": [AMBER_REPLY], "meta_example_id": f"item-{item.pk}"}
     ]
-    assert is_conversational(rows[0])
-
-
-def test_approved_gives_no_pair(make_reviewed):
-    assert dpo_rows(example_from_item(make_reviewed(Review.Verdict.APPROVED))) == []
+    assert is_conversational(written[0])
 
 
 def test_needs_fix_completion_is_rewrite(make_reviewed):
-    rows = sft_rows(example_from_item(make_reviewed(Review.Verdict.NEEDS_FIX, corrected_response=AMBER_FIX)))
+    written = _rows(make_reviewed(Review.Verdict.NEEDS_FIX, corrected_response=AMBER_FIX))
 
-    assert rows[0]["completion"] == [{"role": "assistant", "content": AMBER_FIX}]
-
-
-def test_needs_fix_pair_prefers_rewrite(make_reviewed):
-    item = make_reviewed(Review.Verdict.NEEDS_FIX, corrected_response=AMBER_FIX)
-
-    rows = dpo_rows(example_from_item(item))
-
-    assert rows == [
-        {
-            "prompt": AMBER_QUESTION,
-            "chosen": [{"role": "assistant", "content": AMBER_FIX}],
-            "rejected": [AMBER_REPLY],
-            "meta_example_id": f"item-{item.pk}",
-        }
-    ]
-    assert is_conversational(rows[0])
+    assert written[0]["completion"] == [{"role": "assistant", "content": AMBER_FIX}]
 
 
 def test_rejected_gives_no_rows(make_reviewed):
-    example = example_from_item(make_reviewed(Review.Verdict.REJECTED))
-
-    assert sft_rows(example) == []
-    assert dpo_rows(example) == []
+    assert _rows(make_reviewed(Review.Verdict.REJECTED)) == []
 
 
-def test_identical_pair_gives_no_dpo_row(make_reviewed):
+def test_identical_rewrite_still_gives_sft_row(make_reviewed):
     item = make_reviewed(Review.Verdict.NEEDS_FIX, corrected_response="Your router is  broken; buy a new one.")
 
-    example = example_from_item(item)
-
-    assert dpo_rows(example) == []
-    assert len(sft_rows(example)) == 1
+    assert len(_rows(item)) == 1
 
 
 def test_multi_turn_prompt_keeps_earlier_turns(make_reviewed):
     item = make_reviewed(Review.Verdict.NEEDS_FIX, conversation=MULTI_TURN, response=MULTI_TURN_REPLY,
                          corrected_response=MULTI_TURN_FIX)
 
-    row = sft_rows(example_from_item(item))[0]
+    row = _rows(item)[0]
 
     assert row["prompt"] == MULTI_TURN
     assert row["completion"] == [{"role": "assistant", "content": MULTI_TURN_FIX}]
@@ -93,7 +71,7 @@ def test_tool_calls_have_object_arguments(make_reviewed):
     item = make_reviewed(Review.Verdict.NEEDS_FIX, conversation=TOOL_CONVERSATION, response=TOOL_REPLY,
                          corrected_response=TOOL_FIX, tools=ORDER_TOOLS)
 
-    row = sft_rows(example_from_item(item))[0]
+    row = _rows(item)[0]
 
     call_turn, tool_turn = row["prompt"][2], row["prompt"][3]
     assert call_turn["content"] == ""
@@ -104,18 +82,28 @@ def test_tool_calls_have_object_arguments(make_reviewed):
     assert row["completion"] == [{"role": "assistant", "content": TOOL_FIX}]
 
 
+def test_string_option_keeps_json_string_arguments(make_reviewed):
+    item = make_reviewed(Review.Verdict.APPROVED, conversation=TOOL_CONVERSATION, response=TOOL_CALL_REPLY,
+                         tools=ORDER_TOOLS)
+
+    row = _rows(item, tool_arguments="string")[0]
+
+    assert row["prompt"][2]["tool_calls"][0]["function"]["arguments"] == "{\"order_id\": \"42\"}"
+    assert row["completion"][0]["tool_calls"][0]["function"]["arguments"] == "{\"order_id\": \"43\"}"
+
+
 def test_tools_are_a_json_string(make_reviewed):
     item = make_reviewed(Review.Verdict.NEEDS_FIX, conversation=TOOL_CONVERSATION, response=TOOL_REPLY,
                          corrected_response=TOOL_FIX, tools=ORDER_TOOLS)
-    example = example_from_item(item)
 
-    for row in sft_rows(example) + dpo_rows(example):
-        assert isinstance(row["tools"], str)
-        assert json.loads(row["tools"]) == ORDER_TOOLS
+    row = _rows(item)[0]
+
+    assert isinstance(row["tools"], str)
+    assert json.loads(row["tools"]) == ORDER_TOOLS
 
 
 def test_no_tools_key_without_tools(make_reviewed):
-    row = sft_rows(example_from_item(make_reviewed(Review.Verdict.APPROVED)))[0]
+    row = _rows(make_reviewed(Review.Verdict.APPROVED))[0]
 
     assert "tools" not in row
 
@@ -124,15 +112,14 @@ def test_reviewed_tool_call_is_completion(make_reviewed):
     item = make_reviewed(Review.Verdict.APPROVED, conversation=TOOL_CONVERSATION, response=TOOL_CALL_REPLY,
                          tools=ORDER_TOOLS)
 
-    completion = sft_rows(example_from_item(item))[0]["completion"]
+    completion = _rows(item)[0]["completion"]
 
     assert completion[0]["tool_calls"][0]["function"]["arguments"] == {"order_id": "43"}
 
 
 def test_columns_avoid_trl_reserved_names(make_reviewed):
-    example = example_from_item(make_reviewed(Review.Verdict.NEEDS_FIX, corrected_response=AMBER_FIX))
+    row = _rows(make_reviewed(Review.Verdict.NEEDS_FIX, corrected_response=AMBER_FIX))[0]
 
-    for row in sft_rows(example) + dpo_rows(example):
-        extra = set(row) - {"prompt", "completion", "chosen", "rejected", "tools"}
-        assert not extra & RESERVED_COLUMNS
-        assert all(column.startswith("meta_") for column in extra)
+    extra = set(row) - {"prompt", "completion", "tools"}
+    assert not extra & RESERVED_COLUMNS
+    assert all(column.startswith("meta_") for column in extra)

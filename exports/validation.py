@@ -1,0 +1,267 @@
+"""Our own check of every exported row, for what the training tools let through.
+
+trl 1.16 and together 2.14.0 accept several rows that train badly or that
+other tools reject. Among them are identical chosen and rejected replies,
+prompts that end with an assistant turn, empty assistant turns, tool
+results that answer no call, arguments that are not JSON, and columns that
+TRL reserves. A bundle
+never contains a row for which ``row_problems`` or ``line_problems`` returns
+anything; the build lists such rows, with these reasons, in the manifest.
+
+The checks read a writer's ``RowLayout``, so they cover any writer.
+"""
+
+import json
+import re
+from typing import Any
+
+from .formats import RowLayout
+
+ROLES = ("system", "user", "assistant", "tool")
+PROMPT_END_ROLES = ("user", "tool")
+TRL_MESSAGE_KEYS = frozenset({"role", "content", "tool_calls", "tool_call_id", "name"})
+OPENAI_MESSAGE_KEYS = {
+    "system": frozenset({"role", "content", "name"}),
+    "user": frozenset({"role", "content", "name"}),
+    "assistant": frozenset({"role", "content", "tool_calls", "name", "refusal", "weight"}),
+    "tool": frozenset({"role", "content", "tool_call_id"}),
+}
+OPENAI_REQUEST_KEYS = frozenset({"messages", "tools", "parallel_tool_calls"})
+# Column names TRL reads itself (trl 1.16): ``labels`` and ``input_ids`` change how SFTTrainer
+# prepares rows, ``label`` marks unpaired preference, and ``*_ids`` / ``*_mask`` are internal names.
+RESERVED_COLUMNS = frozenset({"labels", "label", "input_ids"})
+RESERVED_SUFFIXES = ("_ids", "_mask", "_masks")
+# OpenAI's rule for function names; Together and Azure apply the same one.
+TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+LINE_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")
+
+
+def row_problems(row: Any, *, layout: RowLayout, tool_arguments: str) -> list[str]:
+    """Return why ``row`` is not a valid row of a file with ``layout``; an empty list means valid."""
+    if not isinstance(row, dict):
+        return [f"the row is a {type(row).__name__}, not an object"]
+    problems = _column_problems(row, layout)
+    if problems:
+        return problems
+
+    checker = _MessageChecker(layout=layout, tool_arguments=tool_arguments)
+    messages = _at(row, layout.messages)
+    problems += checker.conversation(messages, where=layout.messages)
+    if layout.replies:
+        problems += _prompt_problems(messages, layout)
+        replies = [_at(row, path) for path in layout.replies]
+        for path, reply in zip(layout.replies, replies):
+            problems += checker.reply(reply, where=path, prompt=messages)
+        if layout.pair and not problems and _normalised(replies[0][0]) == _normalised(replies[1][0]):
+            problems.append(f"{layout.replies[0]} and {layout.replies[1]} are identical once whitespace is collapsed")
+    else:
+        problems += _whole_conversation_problems(messages, layout)
+    if layout.label and not isinstance(row[layout.label], bool):
+        problems.append(f"{layout.label} is {row[layout.label]!r}, not true or false")
+    problems += _tools_problems(_at(row, layout.tools), layout)
+    return problems
+
+
+def line_problems(line: str) -> list[str]:
+    """Return why the encoded ``line`` is not one UTF-8 JSON object on one line; empty means valid."""
+    problems = []
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError as error:
+        problems.append(f"the row is not valid UTF-8: {error.reason} at character {error.start}")
+    if line.startswith("\ufeff"):
+        problems.append("the row starts with a byte order mark")
+    if any(separator in line for separator in LINE_BREAKS):
+        problems.append("the row spans more than one line")
+    return problems
+
+
+def _at(row: dict[str, Any], path: str) -> Any:
+    value: Any = row
+    for name in path.split("."):
+        value = value.get(name) if isinstance(value, dict) else None
+    return value
+
+
+def _column_problems(row: dict[str, Any], layout: RowLayout) -> list[str]:
+    missing = sorted(layout.columns - set(row))
+    if missing:
+        return [f"column {missing[0]!r} is missing"]
+    if layout.dialect == "openai":
+        return _openai_key_problems(row, layout)
+
+    problems = []
+    for column in sorted(set(row) - layout.columns - {layout.tools}):
+        if not column.startswith("meta_"):
+            problems.append(f"column {column!r} is not part of the format; prefix metadata columns with meta_")
+    for column in sorted(row):
+        reserved = column in RESERVED_COLUMNS and column != layout.label
+        if reserved or column.endswith(RESERVED_SUFFIXES):
+            problems.append(f"column {column!r} is a name TRL reserves; rename it")
+    return problems
+
+
+def _openai_key_problems(row: dict[str, Any], layout: RowLayout) -> list[str]:
+    allowed = set(layout.columns)
+    if "." not in layout.messages:
+        allowed |= OPENAI_REQUEST_KEYS
+    problems = [f"key {key!r} is not part of the format" for key in sorted(set(row) - allowed)]
+    if "." in layout.messages:
+        request = _at(row, layout.messages.rsplit(".", 1)[0])
+        if not isinstance(request, dict):
+            return [*problems, f"{layout.messages.rsplit('.', 1)[0]} is not an object"]
+        problems += [f"key {key!r} is not part of the format" for key in sorted(set(request) - OPENAI_REQUEST_KEYS)]
+    return problems
+
+
+def _prompt_problems(messages: Any, layout: RowLayout) -> list[str]:
+    if not isinstance(messages, list) or not messages or not isinstance(messages[-1], dict):
+        return []
+    role = messages[-1].get("role")
+    if role not in PROMPT_END_ROLES:
+        return [f"{layout.messages} ends with role {role!r}; a prompt must end with a user or tool turn"]
+    return []
+
+
+def _whole_conversation_problems(messages: Any, layout: RowLayout) -> list[str]:
+    if not isinstance(messages, list) or not messages or not isinstance(messages[-1], dict):
+        return []
+    last = messages[-1]
+    if last.get("role") != "assistant":
+        return [f"{layout.messages} ends with role {last.get('role')!r}, not with the reviewed assistant reply"]
+    if layout.weighted and last.get("weight") != 1:
+        return [f"the reviewed reply, the last of {layout.messages}, has weight {last.get('weight')!r}, not 1"]
+    return []
+
+
+def _normalised(message: dict[str, Any]) -> str:
+    content = " ".join((message.get("content") or "").split())
+    return json.dumps({**message, "content": content}, sort_keys=True)
+
+
+def _tools_problems(tools: Any, layout: RowLayout) -> list[str]:
+    if tools is None:
+        return []
+    if layout.dialect == "trl":
+        if not isinstance(tools, str):
+            return [f"{layout.tools} must be a JSON string in TRL files, not a {type(tools).__name__}"]
+        try:
+            tools = json.loads(tools)
+        except json.JSONDecodeError as error:
+            return [f"{layout.tools} is not valid JSON ({error.msg})"]
+    if not isinstance(tools, list) or not tools:
+        return [f"{layout.tools} must be a non-empty list of tool schemas"]
+    problems = []
+    for index, tool in enumerate(tools):
+        function = tool.get("function") if isinstance(tool, dict) else None
+        name = function.get("name") if isinstance(function, dict) else None
+        if not isinstance(name, str) or (layout.dialect == "openai" and not TOOL_NAME.match(name)):
+            problems.append(f"tool {index} of {layout.tools} has name {name!r}; use 1 to 64 of A-Z a-z 0-9 _ -")
+    return problems
+
+
+class _MessageChecker:
+    """Checks of message lists, with the key rules of one dialect and one argument encoding."""
+
+    def __init__(self, *, layout: RowLayout, tool_arguments: str) -> None:
+        self.layout = layout
+        self.tool_arguments = tool_arguments
+
+    def conversation(self, messages: Any, *, where: str, known_ids: set[str] | None = None) -> list[str]:
+        if not isinstance(messages, list) or not messages:
+            return [f"{where} must be a non-empty list of messages"]
+        known_ids = set() if known_ids is None else known_ids
+        problems = []
+        for position, message in enumerate(messages):
+            problems += self.message(message, where=f"message {position} of {where}", known_ids=known_ids)
+        return problems
+
+    def reply(self, reply: Any, *, where: str, prompt: Any) -> list[str]:
+        if not isinstance(reply, list) or len(reply) != 1:
+            return [f"{where} must hold exactly one message"]
+        known_ids = {call_id for message in prompt if isinstance(message, dict) for call_id in _call_ids(message)}
+        problems = self.conversation(reply, where=where, known_ids=known_ids)
+        if isinstance(reply[0], dict) and reply[0].get("role") != "assistant":
+            problems.append(f"{where} has role {reply[0].get('role')!r}; a reply must be an assistant turn")
+        return problems
+
+    def message(self, message: Any, *, where: str, known_ids: set[str]) -> list[str]:
+        if not isinstance(message, dict):
+            return [f"{where} is a {type(message).__name__}, not an object"]
+        role = message.get("role")
+        if role not in ROLES:
+            return [f"{where} has role {role!r}; expected one of {', '.join(ROLES)}"]
+        allowed = TRL_MESSAGE_KEYS if self.layout.dialect == "trl" else OPENAI_MESSAGE_KEYS[role]
+        if not self.layout.weighted:
+            allowed = allowed - {"weight"}
+        problems = [f"{where} has key {key!r}, which {role} messages cannot carry"
+                    for key in sorted(set(message) - allowed)]
+        problems += self._content_problems(message, where=where)
+        problems += self._weight_problems(message, where=where)
+        if role == "assistant" and "tool_calls" in message:
+            problems += self._calls_problems(message["tool_calls"], where=where)
+        if role == "tool" and message.get("tool_call_id") not in known_ids:
+            problems.append(
+                f"{where} has tool_call_id {message.get('tool_call_id')!r}, which matches no earlier tool call"
+            )
+        known_ids.update(_call_ids(message))
+        return problems
+
+    def _content_problems(self, message: dict[str, Any], *, where: str) -> list[str]:
+        content = message.get("content")
+        calls_only = message["role"] == "assistant" and message.get("tool_calls")
+        if content is None and calls_only and self.layout.dialect == "openai":
+            return []
+        if not isinstance(content, str):
+            return [f"{where} has content {content!r}; content must be a string"]
+        if message["role"] == "assistant" and not content.strip() and not calls_only:
+            return [f"{where} is an assistant turn with empty content and no tool calls"]
+        return []
+
+    def _weight_problems(self, message: dict[str, Any], *, where: str) -> list[str]:
+        if not self.layout.weighted or message["role"] != "assistant":
+            return []
+        weight = message.get("weight")
+        if isinstance(weight, bool) or weight not in (0, 1):
+            return [f"{where} has weight {weight!r}; an assistant turn's weight must be 0 or 1"]
+        return []
+
+    def _calls_problems(self, calls: Any, *, where: str) -> list[str]:
+        if not isinstance(calls, list) or not calls:
+            return [f"{where} has tool_calls that are not a non-empty list"]
+        problems = []
+        for index, call in enumerate(calls):
+            problems += self._call_problems(call, where=f"tool call {index} of {where}")
+        return problems
+
+    def _call_problems(self, call: Any, *, where: str) -> list[str]:
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(function, dict) or not isinstance(call.get("id"), str) or not call["id"]:
+            return [f"{where} needs an id and a function object"]
+        problems = [] if call.get("type") == "function" else [f"{where} has type {call.get('type')!r}, not 'function'"]
+        name = function.get("name")
+        if not isinstance(name, str) or not name or (self.layout.dialect == "openai" and not TOOL_NAME.match(name)):
+            problems.append(f"{where} has function name {name!r}; use 1 to 64 of A-Z a-z 0-9 _ -")
+        return problems + self._arguments_problems(function.get("arguments"), where=where)
+
+    def _arguments_problems(self, arguments: Any, *, where: str) -> list[str]:
+        if self.tool_arguments == "object":
+            if not isinstance(arguments, dict):
+                return [f"{where} has arguments {arguments!r}; this file gives arguments as JSON objects"]
+            return []
+        if not isinstance(arguments, str):
+            return [f"{where} has arguments of type {type(arguments).__name__}; this file gives them as JSON strings"]
+        try:
+            decoded = json.loads(arguments)
+        except json.JSONDecodeError as error:
+            return [f"{where} has arguments that are not valid JSON ({error.msg})"]
+        if not isinstance(decoded, dict):
+            return [f"{where} has arguments {arguments!r}, which is not a JSON object"]
+        return []
+
+
+def _call_ids(message: dict[str, Any]) -> list[str]:
+    calls = message.get("tool_calls")
+    if not isinstance(calls, list):
+        return []
+    return [call["id"] for call in calls if isinstance(call, dict) and isinstance(call.get("id"), str)]
