@@ -20,8 +20,12 @@ def export_item_list(*, filters: ExportFilters) -> QuerySet[ReviewItem]:
     ``reviewed_after`` is inclusive and ``reviewed_before`` exclusive, so
     consecutive windows never share an item. ``since_export`` keeps items
     finalised (their last review or adjudication submitted) at or after the
-    moment that job started building. So an item that job could not see is
-    never lost, but one finalised while that job was starting can be in both.
+    moment that job started building, so an item finalised while that job
+    was starting can be in both bundles.
+
+    NOTE: a review's time is taken when its transaction starts. A review
+    whose transaction began before that job started but committed after its
+    query (a window of milliseconds) is in neither bundle.
     """
     items = (
         ReviewItem.objects.filter(
