@@ -208,6 +208,8 @@ def _zip_write(path: Path, *, directory: Path, members: list[str]) -> None:
         for member in members:
             info = zipfile.ZipInfo(member, date_time=ZIP_DATE_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
+            # Regular file, readable by everyone once unzipped (rw-r--r--).
+            info.external_attr = 0o100644 << 16
             with (directory / member).open("rb") as source, archive.open(info, "w") as target:
                 while block := source.read(HASH_BLOCK_SIZE):
                     target.write(block)

@@ -146,8 +146,12 @@ def _conversation_clean(conversation: Any) -> list[dict[str, Any]]:
         raise InvalidExample("the conversation before the reply is empty; a prompt needs at least one user turn")
 
     messages: list[dict[str, Any]] = []
+    # One running set of call ids, so long tool-using conversations stay linear.
+    known_call_ids: set[str] = set()
     for position, message in enumerate(conversation):
-        messages.append(_message_clean(message, position=position, known_call_ids=_call_ids(messages)))
+        cleaned = _message_clean(message, position=position, known_call_ids=known_call_ids)
+        messages.append(cleaned)
+        known_call_ids.update(call["id"] for call in cleaned.get("tool_calls", []))
 
     if messages[-1]["role"] not in PROMPT_END_ROLES:
         raise InvalidExample(

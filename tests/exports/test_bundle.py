@@ -1,6 +1,7 @@
 """Real training clients read every exported file: datasets, trl, Together's checker, openai's types."""
 
 import json
+import zipfile
 
 import pytest
 from datasets import load_dataset
@@ -9,6 +10,7 @@ from huggingface_hub import DatasetCard
 from together.lib import check_file
 from trl import is_conversational
 
+from exports.services import export_request
 from reviews.models import Review
 from tests.exports.conftest import AMBER_FIX, bundle_unpack, jsonl_rows
 from tests.exports.openai_types import check_messages
@@ -197,3 +199,14 @@ def test_together_check_rejects_trl_file(bundle_dir):
     report = check_file(bundle_dir("trl") / "sft.jsonl")
 
     assert not report["is_check_passed"]
+
+
+def test_unzipped_members_are_world_readable(manager, queue, mixed_items, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = export_request(requester=manager, kind="both", format="trl", filters={"queues": [queue.slug]})
+    job.refresh_from_db()
+
+    with job.bundle.open("rb") as handle, zipfile.ZipFile(handle) as archive:
+        modes = {info.filename: (info.external_attr >> 16) & 0o777 for info in archive.infolist()}
+
+    assert set(modes.values()) == {0o644}
