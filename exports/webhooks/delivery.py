@@ -121,8 +121,8 @@ def webhook_deliver(
     if endpoint is None:
         logger.info("webhook.delivery_skipped", extra={"endpoint_id": endpoint_id, "event_id": event_id})
         return None
-    # NOTE: any http(s) host is called, private addresses included; a deployment that must keep managers
-    # away from internal services needs an egress proxy or firewall rule for the workers.
+    # NOTE: any http(s) host is called, private addresses included. A deployment that must keep
+    # managers away from internal services needs an egress proxy or a firewall rule for the workers.
     scheme = urlsplit(endpoint.url).scheme
     if scheme not in ALLOWED_SCHEMES:
         raise ValidationError(

@@ -112,8 +112,8 @@ def nothing_left_message(queue: Queue, user) -> str:
 def claim_next(request, queue: Queue, skipped: list[int] | None = None) -> HttpResponse:
     """Claim the next item of ``queue`` and open it, or return to the queue list with the reason.
 
-    ``skipped`` lists item ids the reviewer skipped in this session; the claim
-    passes over them until only they are left, and then the list is cleared.
+    ``skipped`` lists the item ids the reviewer skipped in this session. The
+    claim passes over them until only they are left, and then the list is cleared.
     """
     if skipped is None:
         skipped = request.session.get(SKIPPED_SESSION_KEY, {}).get(str(queue.pk), [])

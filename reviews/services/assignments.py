@@ -81,8 +81,8 @@ def _claimable_items(queue: Queue, reviewer, exclude_item_ids: Collection[int] =
 def free_slot(item: ReviewItem, reviews_per_item: int) -> int | None:
     """Return the lowest of the item's slots 1..``reviews_per_item`` that no live assignment holds.
 
-    The caller holds the item's row lock. The unique (item, slot) constraint
-    on live assignments backs this up if a caller forgets.
+    The caller must hold the item's row lock. If it does not, the unique
+    (item, slot) constraint on live assignments still rejects a second claim of a slot.
     """
     taken = set(Assignment.objects.filter(item=item, state__in=LIVE_STATES).values_list("slot", flat=True))
     return next((slot for slot in range(1, reviews_per_item + 1) if slot not in taken), None)
