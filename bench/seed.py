@@ -41,14 +41,17 @@ TOOL_CALL_REWRITE = (
     "to go ahead with this change."
 )
 NULL = r"\N"
+ITEM_MARK = "@@bench-item@@"
 ITEM_COLUMNS = (
     "id", "queue_id", "source", "external_id", "conversation", "response", "reference_response", "tools",
     "model", "metadata", "content_hash", "state", "priority", "active_assignments", "final_review_id",
-    "created_by_id", "created_at", "updated_at",
+    "created_by_id", "created_at", "updated_at", "turn_selectable", "is_pairwise", "is_gold", "gold_verdict",
+    "gold_corrected_response", "gold_preferred",
 )
 REVIEW_COLUMNS = (
     "id", "item_id", "assignment_id", "reviewer_id", "rubric_id", "kind", "verdict", "scores",
-    "corrected_response", "reason", "time_spent_seconds", "submitted_at",
+    "corrected_response", "reason", "time_spent_seconds", "submitted_at", "turn_index", "preferred",
+    "supersedes_id", "is_current",
 )
 
 
@@ -58,7 +61,10 @@ class Template:
 
     source: str
     external_id: str
-    conversation: str
+    # The conversation's COPY text before and after the end of its first user turn, where each item
+    # inserts its own number, so that no two items export the same row and deduplication keeps them all.
+    conversation_head: str
+    conversation_tail: str
     response: str
     reference_response: str
     tools: str
@@ -88,6 +94,14 @@ def _copy_json(value: Any) -> str:
     return copy_text(json.dumps(value, ensure_ascii=False))
 
 
+def _conversation_split(conversation: list[dict]) -> tuple[str, str]:
+    messages = [dict(message) for message in conversation]
+    first_user = next(message for message in messages if message["role"] == "user")
+    first_user["content"] = f"{first_user['content']}{ITEM_MARK}"
+    head, tail = _copy_json(messages).split(ITEM_MARK)
+    return head, tail
+
+
 def _rewrite(response: dict, reference: dict | None) -> str:
     """Return a rewrite that differs from the reply: the reference reply if any, else the reply plus a sentence."""
     original = (response.get("content") or "").strip()
@@ -108,7 +122,8 @@ def templates_load() -> list[Template]:
             record = row_convert(row.value, row_format=FORMATS[format_name], defaults=RowDefaults())
             templates.append(Template(
                 source=copy_text(record.source), external_id=copy_text(record.external_id),
-                conversation=_copy_json(record.conversation), response=_copy_json(record.response),
+                **dict(zip(("conversation_head", "conversation_tail"), _conversation_split(record.conversation))),
+                response=_copy_json(record.response),
                 reference_response=_copy_json(record.reference_response), tools=_copy_json(record.tools),
                 model=copy_text(record.model), metadata=_copy_json(record.metadata),
                 content_hash=record.content_hash,
@@ -139,8 +154,9 @@ def _item_line(number: int, template: Template, target: Target, moment: str) -> 
     state = "done" if number % 10 == 0 else "reviewed"
     values = (
         str(number), str(target.queue_id), template.source, f"{template.external_id}-bench-{number}",
-        template.conversation, template.response, template.reference_response, template.tools, template.model,
+        f"{template.conversation_head} (item {number}){template.conversation_tail}", template.response, template.reference_response, template.tools, template.model,
         template.metadata, template.content_hash, state, "0", "0", str(number), NULL, moment, moment,
+        "f", "f", "f", "", "", "",
     )
     return "\t".join(values) + "\n"
 
@@ -153,6 +169,7 @@ def _review_line(number: int, template: Template, target: Target, moment: str) -
     values = (
         str(number), str(number), NULL, str(target.reviewer_ids[number % len(target.reviewer_ids)]),
         str(target.rubric_id), "review", verdict, scores, rewrite, reason, str(30 + number % 600), moment,
+        NULL, "", NULL, "t",
     )
     return "\t".join(values) + "\n"
 

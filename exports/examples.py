@@ -13,13 +13,17 @@ normalised once here, so each format writer only rearranges them:
 """
 
 import copy
+import functools
 import hashlib
 import json
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from reviews.models import Review, ReviewItem
+
+from .records import ExportRecord, record_from_item
 
 ROLES = ("system", "user", "assistant", "tool")
 ROLE_ALIASES = {"developer": "system"}
@@ -45,6 +49,8 @@ class ReviewedExample:
     # SHA-256 of the conversation's opening (every message up to the first user turn), before any redaction.
     # Items that continue one conversation share it, so the train/validation split keeps them together.
     conversation_key: str = ""
+    # The candidate that the reviewer did not prefer, for pairwise items only.
+    other: dict[str, Any] | None = None
 
     @property
     def sft_target(self) -> dict[str, Any] | None:
@@ -57,28 +63,61 @@ class ReviewedExample:
 
     @property
     def preference_pair(self) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        """Return ``(chosen, rejected)`` for a needs_fix verdict whose two replies differ, else None."""
-        if self.verdict != Review.Verdict.NEEDS_FIX or self.pair_is_identical:
+        """Return ``(chosen, rejected)``, or None when the example gives no pair or its two replies are equal.
+
+        A single reply gives a pair for needs_fix only: the rewrite over the
+        original. A pairwise item gives one for approved (the preferred
+        candidate over the other) and needs_fix (the rewrite of the
+        preferred candidate over the other), never for rejected.
+        """
+        pair = self._candidate_pair
+        if pair is None or self.pair_is_identical:
+            return None
+        return pair
+
+    @property
+    def _candidate_pair(self) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        if self.other is not None:
+            if self.verdict == Review.Verdict.REJECTED:
+                return None
+            return (self.gold if self.verdict == Review.Verdict.NEEDS_FIX else self.original), self.other
+        if self.verdict != Review.Verdict.NEEDS_FIX:
             return None
         return self.gold, self.original
 
-    @property
+    @functools.cached_property
     def pair_is_identical(self) -> bool:
-        """Tell whether the rewrite equals the original once runs of whitespace are collapsed."""
-        if self.verdict != Review.Verdict.NEEDS_FIX or self.original.get("tool_calls"):
+        """Tell whether the pair's two replies are equal once runs of whitespace are collapsed."""
+        pair = self._candidate_pair
+        if pair is None or any(reply.get("tool_calls") for reply in pair):
             return False
-        return _collapse_whitespace(self.gold["content"]) == _collapse_whitespace(self.original["content"] or "")
+        chosen, rejected = pair
+        return _collapse_whitespace(chosen["content"] or "") == _collapse_whitespace(rejected["content"] or "")
 
-    @property
+    @functools.cached_property
     def trivial_edit(self) -> bool:
         """Tell whether the rewrite changes only whitespace or punctuation, but not only whitespace."""
-        if self.verdict != Review.Verdict.NEEDS_FIX or self.original.get("tool_calls") or self.pair_is_identical:
+        if self.verdict != Review.Verdict.NEEDS_FIX or self.original.get("tool_calls"):
             return False
-        return _letters_and_digits(self.gold["content"]) == _letters_and_digits(self.original["content"] or "")
+        rewrite, original = self.gold["content"], self.original["content"] or ""
+        if _collapse_whitespace(rewrite) == _collapse_whitespace(original):
+            return False
+        # Word characters are a subset of what _letters_and_digits keeps, so texts whose word characters
+        # differ cannot be a trivial edit; only the rare rest pays for the per-character comparison.
+        if _word_characters(rewrite) != _word_characters(original):
+            return False
+        return _letters_and_digits(rewrite) == _letters_and_digits(original)
 
 
 def _collapse_whitespace(text: str) -> str:
     return " ".join(text.split())
+
+
+NON_WORD = re.compile(r"[\W_]+")
+
+
+def _word_characters(text: str) -> str:
+    return NON_WORD.sub("", text)
 
 
 def _letters_and_digits(text: str) -> str:
@@ -98,46 +137,79 @@ def _conversation_key(context: list[dict[str, Any]]) -> str:
 
 
 def example_from_item(item: ReviewItem) -> ReviewedExample:
-    """Build the example of ``item`` from its final review.
-
-    Raises InvalidExample, naming the message and the problem, when the
-    item's messages break one of the rules in this module's docstring.
-    """
-    review = item.final_review
-    if review is None:
+    """Build the example of ``item`` from its final review; see ``example_from_record``."""
+    if item.final_review is None:
         raise InvalidExample(f"item {item.pk} has no final review")
+    return example_from_record(record_from_item(item))
 
-    context = _conversation_clean(item.conversation)
-    original = _response_clean(item.response, known_call_ids=_call_ids(context))
+
+def example_from_record(record: ExportRecord) -> ReviewedExample:
+    """Build the example of one selected item and its final review.
+
+    With a ``turn_index``, the prompt is every message of the transcript
+    (conversation, then response) before that turn and the reply is the
+    turn. For a pairwise item, the original is the preferred candidate and
+    ``other`` the second one. Raises InvalidExample, naming the message and
+    the problem, when the messages break one of the rules in this module's
+    docstring.
+    """
+    prompt, reply = _prompt_and_reply(record)
+    context = _conversation_clean(prompt)
+    original = _response_clean(reply, known_call_ids=_call_ids(context))
+    other = None
+    if record.is_pairwise:
+        other = _response_clean(_other_candidate(record), known_call_ids=_call_ids(context))
     gold = None
-    if review.verdict == Review.Verdict.NEEDS_FIX:
-        gold = {"role": "assistant", "content": review.corrected_response.strip()}
+    if record.verdict == Review.Verdict.NEEDS_FIX:
+        gold = {"role": "assistant", "content": record.corrected_response.strip()}
 
     return ReviewedExample(
-        example_id=f"item-{item.pk}",
-        item_id=item.pk,
-        verdict=review.verdict,
+        example_id=f"item-{record.item_id}",
+        item_id=record.item_id,
+        verdict=record.verdict,
         context=context,
         original=original,
         gold=gold,
-        tools=_tools_clean(item.tools),
-        provenance=_provenance(item, review),
+        tools=_tools_clean(record.tools),
+        provenance=_provenance(record),
         conversation_key=_conversation_key(context),
+        other=other,
     )
 
 
-def _provenance(item: ReviewItem, review: Review) -> dict[str, Any]:
+def _prompt_and_reply(record: ExportRecord) -> tuple[Any, Any]:
+    if record.is_pairwise:
+        if record.preferred not in Review.Preference.values:
+            raise InvalidExample(f"pairwise item {record.item_id} has no preferred candidate in its final review")
+        if record.preferred == Review.Preference.B:
+            return record.conversation, record.reference_response
+        return record.conversation, record.response
+    if record.turn_index is None:
+        return record.conversation, record.response
+    transcript = [*(record.conversation or []), record.response]
+    if not 0 < record.turn_index < len(transcript):
+        raise InvalidExample(
+            f"turn_index {record.turn_index} of item {record.item_id} is outside its {len(transcript)} messages"
+        )
+    return transcript[: record.turn_index], transcript[record.turn_index]
+
+
+def _other_candidate(record: ExportRecord) -> Any:
+    return record.response if record.preferred == Review.Preference.B else record.reference_response
+
+
+def _provenance(record: ExportRecord) -> dict[str, Any]:
     return {
-        "item_id": item.pk,
-        "source": item.source,
-        "external_id": item.external_id,
-        "queue": item.queue.slug,
-        "rubric_slug": review.rubric.slug,
-        "rubric_version": review.rubric.version,
-        "reviewer_id": review.reviewer_id,
-        "reviewed_at": review.submitted_at.isoformat(),
-        "verdict": review.verdict,
-        "model": item.model,
+        "item_id": record.item_id,
+        "source": record.source,
+        "external_id": record.external_id,
+        "queue": record.queue_slug,
+        "rubric_slug": record.rubric_slug,
+        "rubric_version": record.rubric_version,
+        "reviewer_id": record.reviewer_id,
+        "reviewed_at": record.submitted_at.isoformat(),
+        "verdict": record.verdict,
+        "model": record.model,
     }
 
 

@@ -27,13 +27,14 @@ from bookbag.errors import BookbagError, Conflict, NotFound, PermissionDenied
 from reviews.access import is_manager
 
 from .bundle import BuiltBundle, BundleWriter
-from .examples import InvalidExample, example_from_item
+from .examples import InvalidExample, example_from_record
 from .filters import ExportFilters, filters_clean
 from .formats import format_get, kinds_resolve
 from .manifest import code_version
 from .lifecycle import TRANSIENT_ERRORS, JobSuperseded, job_claim, job_fail, job_heartbeat, job_interrupt
 from .models import ExportJob, WebhookEndpoint
 from .options import ExportOptions, options_clean
+from .records import ExportRecord, export_record_iter
 from .selectors import export_item_list, export_job_list
 from .webhooks.delivery import webhook_event_emit
 
@@ -195,8 +196,8 @@ def _bundle_build(job: ExportJob, directory: Path) -> BuiltBundle:
     )
     try:
         done = 0
-        for item in items.iterator(chunk_size=CHUNK_SIZE):
-            _item_add(writer, item)
+        for record in export_record_iter(items, chunk_size=CHUNK_SIZE):
+            _record_add(writer, record)
             done += 1
             if done % CHUNK_SIZE == 0:
                 job_heartbeat(job, rows_done=done)
@@ -207,13 +208,13 @@ def _bundle_build(job: ExportJob, directory: Path) -> BuiltBundle:
         writer.close()
 
 
-def _item_add(writer: BundleWriter, item) -> None:
+def _record_add(writer: BundleWriter, record: ExportRecord) -> None:
     try:
-        writer.add(example_from_item(item))
+        writer.add(example_from_record(record))
     except InvalidExample as error:
-        review = item.final_review
-        writer.skip(item_id=item.pk, verdict=review.verdict, rubric_version=review.rubric.label, reason=str(error))
-        logger.warning("export.item_skipped", extra={"item_id": item.pk, "reason": str(error)})
+        rubric_version = f"{record.rubric_slug}@{record.rubric_version}"
+        writer.skip(item_id=record.item_id, verdict=record.verdict, rubric_version=rubric_version, reason=str(error))
+        logger.warning("export.item_skipped", extra={"item_id": record.item_id, "reason": str(error)})
 
 
 def _manifest_header(job: ExportJob, filters: ExportFilters) -> dict[str, Any]:

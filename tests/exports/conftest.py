@@ -79,7 +79,7 @@ def make_reviewed(queue, reviewer):
     """Return a function that ingests one item and reviews it through claim and submit."""
 
     def make(verdict: str, *, conversation=None, response=None, corrected_response: str = "", tools=None,
-             reviewer_user=None, item_queue=None, **fields) -> ReviewItem:
+             reviewer_user=None, item_queue=None, turn_index=None, preferred="", **fields) -> ReviewItem:
         item_queue = item_queue or queue
         reviewer_user = reviewer_user or reviewer
         item = ReviewItemFactory(
@@ -97,6 +97,8 @@ def make_reviewed(queue, reviewer):
             verdict=verdict,
             corrected_response=corrected_response,
             reason="Wrong diagnosis." if verdict == Review.Verdict.REJECTED else "",
+            turn_index=turn_index,
+            preferred=preferred,
         )
         item.refresh_from_db()
         return item
