@@ -14,7 +14,6 @@ same data gives byte-identical files. The zip members carry a fixed time.
 """
 
 import json
-import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,8 @@ from reviews.models import Review
 from .card import PROVENANCE_PATH, dataset_card, features_fit
 from .examples import ReviewedExample
 from .formats import ExportFormat, FileWriter, Row
-from .jsonl import HASH_BLOCK_SIZE, JsonlFile, file_sha256, jsonl_line, row_digest
+from .archive import DeflatedMember, zip_write
+from .jsonl import Compressor, JsonlFile, LineEncodingError, file_sha256, jsonl_line, row_digest
 from .manifest import SCHEMA_VERSION
 from .options import ExportOptions
 from .redaction import PII_KINDS, Redactor
@@ -35,8 +35,6 @@ from .validation import line_problems, row_problems
 PROVENANCE_FORMAT = "bookbag.provenance"
 # The manifest lists at most this many skipped items and invalid rows each; the counts are always complete.
 MAX_LISTED = 1000
-# Zip members get a fixed timestamp so that the same data gives the same member bytes.
-ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -63,15 +61,18 @@ class BundleWriter:
         self.options = options
         self.writers: list[FileWriter] = [export_format.writers[kind] for kind in kinds]
         self.splits = SPLITS if options.validation_ratio else SPLITS[:1]
+        self.compressor = Compressor()
         self.data_files = {
             (writer.kind, split): JsonlFile(
                 directory=directory, file_format=writer.file_format, kind=writer.kind, split=split,
-                path=data_file_path(writer.kind, split, split_files=len(self.splits) > 1),
+                path=data_file_path(writer.kind, split, split_files=len(self.splits) > 1), compressor=self.compressor,
             )
             for writer in self.writers for split in self.splits
         }
         self.features_fit = {writer.kind: writer.features is not None for writer in self.writers}
-        self.provenance = JsonlFile(directory=directory, path=PROVENANCE_PATH, file_format=PROVENANCE_FORMAT)
+        self.provenance = JsonlFile(
+            directory=directory, path=PROVENANCE_PATH, file_format=PROVENANCE_FORMAT, compressor=self.compressor
+        )
         self.redactor = Redactor() if options.redact_pii else None
         self.seen: dict[str, set[bytes]] = {writer.kind: set() for writer in self.writers}
         self.counts = _empty_counts(self.writers)
@@ -97,9 +98,13 @@ class BundleWriter:
 
     def _row_add(self, writer: FileWriter, row: Row, *, example: ReviewedExample, split: str) -> None:
         data_file = self.data_files[(writer.kind, split)]
-        line = jsonl_line(row)
         problems = row_problems(row, layout=writer.layout, tool_arguments=self.options.tool_arguments)
-        problems += line_problems(line)
+        try:
+            line = jsonl_line(row)
+        except LineEncodingError as error:
+            problems.append(str(error))
+        else:
+            problems += line_problems(line)
         if problems:
             self._invalid(data_file.path, example, "; ".join(problems))
             return
@@ -142,8 +147,8 @@ class BundleWriter:
         ``header`` contains the job's own fields (bundle id, time, filters,
         kind, format, parent bundle) and leads the manifest.
         """
-        files = [data_file.close() for data_file in self.data_files.values()]
-        files.append(self.provenance.close())
+        jsonl_files = [*self.data_files.values(), self.provenance]
+        files = [jsonl_file.close() for jsonl_file in jsonl_files]
         manifest = {"schema_version": SCHEMA_VERSION, **header, **self._summary(files), "files": files}
         card = dataset_card(
             export_format=self.export_format, writers=self.writers, files=files, counts=manifest["counts"],
@@ -152,9 +157,14 @@ class BundleWriter:
         (self.directory / "README.md").write_text(card, encoding="utf-8")
         (self.directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
-        members = [entry["path"] for entry in files] + ["README.md", "manifest.json"]
         path = self.directory / "bundle.zip"
-        _zip_write(path, directory=self.directory, members=members)
+        deflated = [
+            DeflatedMember(name=jsonl_file.path, deflated_path=jsonl_file.deflated_path, size=jsonl_file.size,
+                           crc32=jsonl_file.crc32)
+            for jsonl_file in jsonl_files
+        ]
+        zip_write(path, deflated=deflated,
+                  files=[(name, self.directory / name) for name in ("README.md", "manifest.json")])
         return BuiltBundle(path=path, sha256=file_sha256(path), manifest=manifest)
 
     def _summary(self, files: list[dict[str, Any]]) -> dict[str, Any]:
@@ -188,9 +198,10 @@ class BundleWriter:
         }
 
     def close(self) -> None:
-        """Close any file still open, after a failure part-way through."""
-        for data_file in [*self.data_files.values(), self.provenance]:
-            data_file.handle.close()
+        """Stop the compressor and close any file still open, after a failure part-way through."""
+        self.compressor.shutdown()
+        for jsonl_file in [*self.data_files.values(), self.provenance]:
+            jsonl_file.handle.close()
 
 
 def _empty_counts(writers: list[FileWriter]) -> dict[str, Any]:
@@ -202,14 +213,3 @@ def _empty_counts(writers: list[FileWriter]) -> dict[str, Any]:
         "items_skipped_invalid": 0,
     }
 
-
-def _zip_write(path: Path, *, directory: Path, members: list[str]) -> None:
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for member in members:
-            info = zipfile.ZipInfo(member, date_time=ZIP_DATE_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            # Regular file, readable by everyone once unzipped (rw-r--r--).
-            info.external_attr = 0o100644 << 16
-            with (directory / member).open("rb") as source, archive.open(info, "w") as target:
-                while block := source.read(HASH_BLOCK_SIZE):
-                    target.write(block)

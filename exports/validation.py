@@ -62,13 +62,22 @@ def row_problems(row: Any, *, layout: RowLayout, tool_arguments: str) -> list[st
     return problems
 
 
-def line_problems(line: str) -> list[str]:
-    """Return why the encoded ``line`` is not one UTF-8 JSON object on one line; empty means valid."""
+def line_problems(line: str | bytes) -> list[str]:
+    """Return why the encoded ``line`` is not one UTF-8 JSON object on one line; empty means valid.
+
+    ``line`` is the text of a line, or the bytes that a bundle writes.
+    """
     problems = []
-    try:
-        line.encode("utf-8")
-    except UnicodeEncodeError as error:
-        problems.append(f"the row is not valid UTF-8: {error.reason} at character {error.start}")
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError as error:
+            return [f"the row is not valid UTF-8: {error.reason} at byte {error.start}"]
+    else:
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError as error:
+            problems.append(f"the row is not valid UTF-8: {error.reason} at character {error.start}")
     if line.startswith("\ufeff"):
         problems.append("the row starts with a byte order mark")
     if any(separator in line for separator in LINE_BREAKS):

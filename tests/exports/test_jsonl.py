@@ -1,19 +1,31 @@
 import json
+import zlib
 
-from exports.jsonl import JsonlFile, jsonl_line, row_digest
+import pytest
+
+from exports.jsonl import Compressor, JsonlFile, LineEncodingError, jsonl_line, row_digest
 
 
 def test_line_escapes_unicode_line_separators():
     row = {"content": "one\u2028two\u2029three\x85four"}
 
-    line = jsonl_line(row)
+    line = jsonl_line(row).decode("utf-8")
 
     assert line.splitlines() == [line]
     assert json.loads(line) == row
 
 
 def test_line_keeps_other_text_readable():
-    assert jsonl_line({"content": "Grüße, 東京"}) == '{"content": "Grüße, 東京"}'
+    assert jsonl_line({"content": "Grüße, 東京"}) == '{"content":"Grüße, 東京"}'.encode()
+
+
+def test_line_writes_integers_beyond_64_bits():
+    assert jsonl_line({"count": 2**70}) == b'{"count":1180591620717411303424}'
+
+
+def test_line_rejects_lone_surrogate():
+    with pytest.raises(LineEncodingError, match="not valid UTF-8: surrogates not allowed at character 12"):
+        jsonl_line({"content": "\ud800"})
 
 
 def test_digest_ignores_meta_columns():
@@ -23,6 +35,10 @@ def test_digest_ignores_meta_columns():
     assert row_digest(first) == row_digest(second)
 
 
+def test_digest_ignores_key_order():
+    assert row_digest({"prompt": "Hi", "completion": "Hello."}) == row_digest({"completion": "Hello.", "prompt": "Hi"})
+
+
 def test_digest_tells_targets_apart():
     first = {"prompt": "Hi", "completion": "Hello."}
     second = {"prompt": "Hi", "completion": "Hello!"}
@@ -30,13 +46,51 @@ def test_digest_tells_targets_apart():
     assert row_digest(first) != row_digest(second)
 
 
+def _jsonl_file(tmp_path, compressor):
+    return JsonlFile(
+        directory=tmp_path, path="sft.jsonl", file_format="test.format", compressor=compressor, kind="sft",
+        split="train",
+    )
+
+
 def test_file_entry_counts_rows_and_bytes(tmp_path):
-    data_file = JsonlFile(directory=tmp_path, path="sft.jsonl", file_format="test.format", kind="sft", split="train")
+    compressor = Compressor()
+    data_file = _jsonl_file(tmp_path, compressor)
     data_file.write({"a": 1})
     data_file.write({"a": 2})
 
     entry = data_file.close()
+    compressor.shutdown()
 
     assert entry["rows"] == 2
-    assert entry["bytes"] == len((tmp_path / "sft.jsonl").read_bytes()) == 18
+    assert entry["bytes"] == len(b'{"a":1}\n{"a":2}\n') == 16
     assert (entry["kind"], entry["split"], entry["format"]) == ("sft", "train", "test.format")
+
+
+def test_file_deflates_every_line(tmp_path):
+    compressor = Compressor()
+    data_file = _jsonl_file(tmp_path, compressor)
+    rows = [{"line": number, "text": "x" * (number % 997)} for number in range(5000)]
+    for row in rows:
+        data_file.write(row)
+
+    entry = data_file.close()
+    compressor.shutdown()
+
+    data = zlib.decompress(data_file.deflated_path.read_bytes(), -zlib.MAX_WBITS)
+    assert [json.loads(line) for line in data.splitlines()] == rows
+    assert entry["bytes"] == len(data)
+    assert data_file.crc32 == zlib.crc32(data)
+
+
+def test_compressor_raises_worker_error(tmp_path):
+    compressor = Compressor()
+
+    def fail():
+        raise OSError("No space left on device")
+
+    compressor.submit(fail)
+
+    with pytest.raises(OSError, match="No space left"):
+        compressor.drain()
+    compressor.shutdown()
