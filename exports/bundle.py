@@ -25,7 +25,7 @@ from .card import PROVENANCE_PATH, dataset_card, features_fit
 from .examples import ReviewedExample
 from .formats import ExportFormat, FileWriter, Row
 from .archive import DeflatedMember, zip_write
-from .jsonl import Compressor, JsonlFile, LineEncodingError, file_sha256, jsonl_line, row_digest
+from .jsonl import Compressor, JsonlFile, LineEncodingError, file_sha256, row_encode
 from .manifest import SCHEMA_VERSION
 from .options import ExportOptions
 from .redaction import PII_KINDS, Redactor
@@ -100,7 +100,7 @@ class BundleWriter:
         data_file = self.data_files[(writer.kind, split)]
         problems = row_problems(row, layout=writer.layout, tool_arguments=self.options.tool_arguments)
         try:
-            line = jsonl_line(row)
+            line, digest = row_encode(row)
         except LineEncodingError as error:
             problems.append(str(error))
         else:
@@ -109,7 +109,6 @@ class BundleWriter:
             self._invalid(data_file.path, example, "; ".join(problems))
             return
 
-        digest = row_digest(row)
         if digest in self.seen[writer.kind]:
             self.counts["duplicates_removed"][writer.kind] += 1
             return

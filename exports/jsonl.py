@@ -8,6 +8,7 @@ on large buffers, so the worker runs on a second core.
 
 import hashlib
 import json
+import re
 import zlib
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,8 +27,9 @@ MAX_PENDING_BLOCKS = 8
 COMPRESS_LEVEL = 1
 # Python's str.splitlines() also breaks lines at these characters, which orjson writes as they are,
 # so they are escaped to keep one object per line for every reader.
-LINE_SEPARATORS = {"\x85": b"\\u0085", "\u2028": b"\\u2028", "\u2029": b"\\u2029"}
-ENCODED_LINE_SEPARATORS = {character.encode("utf-8"): escape for character, escape in LINE_SEPARATORS.items()}
+LINE_SEPARATOR_ESCAPES = {"\x85".encode(): b"\\u0085", "\u2028".encode(): b"\\u2028", "\u2029".encode(): b"\\u2029"}
+LINE_SEPARATOR = re.compile(b"|".join(re.escape(separator) for separator in LINE_SEPARATOR_ESCAPES))
+META_PREFIX = "meta_"
 
 
 class LineEncodingError(ValueError):
@@ -39,30 +41,41 @@ def jsonl_line(row: Any) -> bytes:
 
     Raises LineEncodingError when the row's text is not valid Unicode.
     """
-    try:
-        line = orjson.dumps(row)
-    except orjson.JSONEncodeError:
-        # orjson rejects integers beyond 64 bits and lone surrogates; the json module writes the former.
-        try:
-            line = json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        except UnicodeEncodeError as error:
-            raise LineEncodingError(
-                f"the row is not valid UTF-8: {error.reason} at character {error.start}"
-            ) from error
-    for separator, escape in ENCODED_LINE_SEPARATORS.items():
-        if separator in line:
-            line = line.replace(separator, escape)
-    return line
+    return _separators_escape(_dumps(row))
 
 
-def row_digest(row: dict[str, Any]) -> bytes:
-    """Return a digest of ``row`` without its ``meta_`` columns: equal digests mean the same training row."""
-    content = {key: value for key, value in row.items() if not key.startswith("meta_")}
+def row_encode(row: dict[str, Any]) -> tuple[bytes, bytes]:
+    """Return ``row``'s line (as ``jsonl_line`` writes it, ``meta_`` columns last) and its digest.
+
+    The digest covers every column but the ``meta_`` ones, so equal digests
+    mean the same training row. Raises LineEncodingError like ``jsonl_line``.
+    """
+    content = {key: value for key, value in row.items() if not key.startswith(META_PREFIX)}
+    encoded = _dumps(content)
+    digest = hashlib.blake2b(encoded, digest_size=16).digest()
+    if len(content) == len(row):
+        return _separators_escape(encoded), digest
+    meta = _dumps({key: value for key, value in row.items() if key.startswith(META_PREFIX)})
+    line = encoded[:-1] + b"," + meta[1:] if content else meta
+    return _separators_escape(line), digest
+
+
+def _dumps(value: Any) -> bytes:
     try:
-        encoded = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+        return orjson.dumps(value)
     except orjson.JSONEncodeError:
-        encoded = json.dumps(content, sort_keys=True).encode("ascii")
-    return hashlib.blake2b(encoded, digest_size=16).digest()
+        pass
+    # orjson rejects integers beyond 64 bits and lone surrogates; the json module writes the former.
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise LineEncodingError(f"the row is not valid UTF-8: {error.reason} at character {error.start}") from error
+
+
+def _separators_escape(line: bytes) -> bytes:
+    if line.isascii() or not LINE_SEPARATOR.search(line):
+        return line
+    return LINE_SEPARATOR.sub(lambda match: LINE_SEPARATOR_ESCAPES[match.group()], line)
 
 
 def file_sha256(path: Path) -> str:

@@ -15,6 +15,8 @@ import json
 import re
 from typing import Any
 
+import orjson
+
 from .formats import RowLayout
 
 ROLES = ("system", "user", "assistant", "tool")
@@ -143,9 +145,9 @@ def _whole_conversation_problems(messages: Any, layout: RowLayout) -> list[str]:
     return []
 
 
-def _normalised(message: dict[str, Any]) -> str:
+def _normalised(message: dict[str, Any]) -> bytes:
     content = " ".join((message.get("content") or "").split())
-    return json.dumps({**message, "content": content}, sort_keys=True)
+    return orjson.dumps({**message, "content": content}, option=orjson.OPT_SORT_KEYS)
 
 
 def _tools_problems(tools: Any, layout: RowLayout) -> list[str]:
@@ -170,11 +172,21 @@ def _tools_problems(tools: Any, layout: RowLayout) -> list[str]:
 
 
 class _MessageChecker:
-    """Checks of message lists, with the key rules of one dialect and one argument encoding."""
+    """Checks of message lists, with the key rules of one dialect and one argument encoding.
+
+    A message's place in the row is passed as a ``(position, list name)``
+    pair and written out only when the message has a problem, because
+    almost every exported message has none.
+    """
 
     def __init__(self, *, layout: RowLayout, tool_arguments: str) -> None:
         self.layout = layout
         self.tool_arguments = tool_arguments
+        self.allowed_keys = {role: self._keys_allowed(role) for role in ROLES}
+
+    def _keys_allowed(self, role: str) -> frozenset[str]:
+        allowed = TRL_MESSAGE_KEYS if self.layout.dialect == "trl" else OPENAI_MESSAGE_KEYS[role]
+        return allowed if self.layout.weighted else allowed - {"weight"}
 
     def conversation(self, messages: Any, *, where: str, known_ids: set[str] | None = None) -> list[str]:
         if not isinstance(messages, list) or not messages:
@@ -182,7 +194,7 @@ class _MessageChecker:
         known_ids = set() if known_ids is None else known_ids
         problems = []
         for position, message in enumerate(messages):
-            problems += self.message(message, where=f"message {position} of {where}", known_ids=known_ids)
+            problems += self.message(message, where=(position, where), known_ids=known_ids)
         return problems
 
     def reply(self, reply: Any, *, where: str, prompt: Any) -> list[str]:
@@ -194,53 +206,52 @@ class _MessageChecker:
             problems.append(f"{where} has role {reply[0].get('role')!r}; a reply must be an assistant turn")
         return problems
 
-    def message(self, message: Any, *, where: str, known_ids: set[str]) -> list[str]:
+    def message(self, message: Any, *, where: tuple[int, str], known_ids: set[str]) -> list[str]:
         if not isinstance(message, dict):
-            return [f"{where} is a {type(message).__name__}, not an object"]
+            return [f"{_place(where)} is a {type(message).__name__}, not an object"]
         role = message.get("role")
         if role not in ROLES:
-            return [f"{where} has role {role!r}; expected one of {', '.join(ROLES)}"]
-        allowed = TRL_MESSAGE_KEYS if self.layout.dialect == "trl" else OPENAI_MESSAGE_KEYS[role]
-        if not self.layout.weighted:
-            allowed = allowed - {"weight"}
-        problems = [f"{where} has key {key!r}, which {role} messages cannot carry"
-                    for key in sorted(set(message) - allowed)]
+            return [f"{_place(where)} has role {role!r}; expected one of {', '.join(ROLES)}"]
+        problems = []
+        allowed = self.allowed_keys[role]
+        if not message.keys() <= allowed:
+            problems += [f"{_place(where)} has key {key!r}, which {role} messages cannot carry"
+                         for key in sorted(set(message) - allowed)]
         problems += self._content_problems(message, where=where)
-        problems += self._weight_problems(message, where=where)
+        if self.layout.weighted and role == "assistant":
+            problems += self._weight_problems(message, where=where)
         if role == "assistant" and "tool_calls" in message:
             problems += self._calls_problems(message["tool_calls"], where=where)
+            known_ids.update(_call_ids(message))
         if role == "tool" and message.get("tool_call_id") not in known_ids:
             problems.append(
-                f"{where} has tool_call_id {message.get('tool_call_id')!r}, which matches no earlier tool call"
+                f"{_place(where)} has tool_call_id {message.get('tool_call_id')!r}, which matches no earlier tool call"
             )
-        known_ids.update(_call_ids(message))
         return problems
 
-    def _content_problems(self, message: dict[str, Any], *, where: str) -> list[str]:
+    def _content_problems(self, message: dict[str, Any], *, where: tuple[int, str]) -> list[str]:
         content = message.get("content")
         calls_only = message["role"] == "assistant" and message.get("tool_calls")
         if content is None and calls_only and self.layout.dialect == "openai":
             return []
         if not isinstance(content, str):
-            return [f"{where} has content {content!r}; content must be a string"]
-        if message["role"] == "assistant" and not content.strip() and not calls_only:
-            return [f"{where} is an assistant turn with empty content and no tool calls"]
+            return [f"{_place(where)} has content {content!r}; content must be a string"]
+        if message["role"] == "assistant" and not calls_only and (not content or content.isspace()):
+            return [f"{_place(where)} is an assistant turn with empty content and no tool calls"]
         return []
 
-    def _weight_problems(self, message: dict[str, Any], *, where: str) -> list[str]:
-        if not self.layout.weighted or message["role"] != "assistant":
-            return []
+    def _weight_problems(self, message: dict[str, Any], *, where: tuple[int, str]) -> list[str]:
         weight = message.get("weight")
         if isinstance(weight, bool) or weight not in (0, 1):
-            return [f"{where} has weight {weight!r}; an assistant turn's weight must be 0 or 1"]
+            return [f"{_place(where)} has weight {weight!r}; an assistant turn's weight must be 0 or 1"]
         return []
 
-    def _calls_problems(self, calls: Any, *, where: str) -> list[str]:
+    def _calls_problems(self, calls: Any, *, where: tuple[int, str]) -> list[str]:
         if not isinstance(calls, list) or not calls:
-            return [f"{where} has tool_calls that are not a non-empty list"]
+            return [f"{_place(where)} has tool_calls that are not a non-empty list"]
         problems = []
         for index, call in enumerate(calls):
-            problems += self._call_problems(call, where=f"tool call {index} of {where}")
+            problems += self._call_problems(call, where=f"tool call {index} of {_place(where)}")
         return problems
 
     def _call_problems(self, call: Any, *, where: str) -> list[str]:
@@ -267,6 +278,11 @@ class _MessageChecker:
         if not isinstance(decoded, dict):
             return [f"{where} has arguments {arguments!r}, which is not a JSON object"]
         return []
+
+
+def _place(where: tuple[int, str]) -> str:
+    position, name = where
+    return f"message {position} of {name}"
 
 
 def _call_ids(message: dict[str, Any]) -> list[str]:

@@ -3,7 +3,7 @@ import zlib
 
 import pytest
 
-from exports.jsonl import Compressor, JsonlFile, LineEncodingError, jsonl_line, row_digest
+from exports.jsonl import Compressor, JsonlFile, LineEncodingError, jsonl_line, row_encode
 
 
 def test_line_escapes_unicode_line_separators():
@@ -28,22 +28,31 @@ def test_line_rejects_lone_surrogate():
         jsonl_line({"content": "\ud800"})
 
 
-def test_digest_ignores_meta_columns():
+def test_encode_digest_ignores_meta_columns():
     first = {"prompt": [{"role": "user", "content": "Hi"}], "meta_example_id": "item-1"}
     second = {"prompt": [{"role": "user", "content": "Hi"}], "meta_example_id": "item-2"}
 
-    assert row_digest(first) == row_digest(second)
+    assert row_encode(first)[1] == row_encode(second)[1]
 
 
-def test_digest_ignores_key_order():
-    assert row_digest({"prompt": "Hi", "completion": "Hello."}) == row_digest({"completion": "Hello.", "prompt": "Hi"})
-
-
-def test_digest_tells_targets_apart():
+def test_encode_digest_tells_targets_apart():
     first = {"prompt": "Hi", "completion": "Hello."}
     second = {"prompt": "Hi", "completion": "Hello!"}
 
-    assert row_digest(first) != row_digest(second)
+    assert row_encode(first)[1] != row_encode(second)[1]
+
+
+def test_encode_line_puts_meta_columns_last():
+    row = {"meta_example_id": "item-1", "prompt": "Hi", "completion": "Hello.\u2028"}
+
+    line, _digest = row_encode(row)
+
+    assert line == b'{"prompt":"Hi","completion":"Hello.\\u2028","meta_example_id":"item-1"}'
+    assert json.loads(line) == row
+
+
+def test_encode_line_of_meta_columns_only():
+    assert row_encode({"meta_example_id": "item-1"})[0] == b'{"meta_example_id":"item-1"}'
 
 
 def _jsonl_file(tmp_path, compressor):
