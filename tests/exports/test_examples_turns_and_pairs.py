@@ -5,7 +5,15 @@ import pytest
 from exports.examples import InvalidExample, example_from_item
 from exports.records import export_record_iter, record_from_item
 from reviews.models import Review, ReviewItem
-from tests.exports.conftest import AMBER_FIX, AMBER_QUESTION, AMBER_REPLY, MULTI_TURN, MULTI_TURN_REPLY
+from tests.exports.conftest import (
+    AMBER_FIX,
+    AMBER_QUESTION,
+    AMBER_REPLY,
+    MULTI_TURN,
+    MULTI_TURN_REPLY,
+    bundle_members,
+    jsonl_rows,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +109,23 @@ def test_record_iter_decodes_null_columns(make_reviewed):
     assert record.tools is None
     assert record.reference_response is None
     assert record.conversation == AMBER_QUESTION
+
+
+def test_bundle_carries_pairwise_and_turn_pairs(build, make_reviewed):
+    _pairwise(make_reviewed, Review.Verdict.APPROVED, preferred="b")
+    _pairwise(make_reviewed, Review.Verdict.REJECTED, preferred="a")
+    make_reviewed(
+        Review.Verdict.NEEDS_FIX, conversation=MULTI_TURN, response=MULTI_TURN_REPLY, turn_selectable=True,
+        turn_index=2, corrected_response="Open Settings, then Wi-Fi.",
+    )
+
+    members = bundle_members(build(kind="both"))
+
+    dpo = jsonl_rows(members["dpo.jsonl"])
+    assert [(row["chosen"][0]["content"], row["rejected"][0]["content"]) for row in dpo] == [
+        (CANDIDATE_B["content"], AMBER_REPLY["content"]),
+        ("Open Settings, then Wi-Fi.", MULTI_TURN[2]["content"]),
+    ]
+    assert dpo[1]["prompt"] == MULTI_TURN[:2]
+    sft = jsonl_rows(members["sft.jsonl"])
+    assert [row["completion"][0]["content"] for row in sft] == [CANDIDATE_B["content"], "Open Settings, then Wi-Fi."]
