@@ -7,7 +7,7 @@ from .items import IngestConflict, IngestOutcome, IngestResult, items_ingest
 from .queues import membership_remove, membership_set, queue_create, queue_delete, queue_update
 from .rereview import items_rereview
 from .reviewing import review_adjudicate, review_submit
-from .revisions import review_revise
+from .revisions import review_edit_deadline, review_revise, review_revise_problem
 from .routing import item_route
 
 __all__ = [
@@ -31,6 +31,8 @@ __all__ = [
     "queue_delete",
     "queue_update",
     "review_adjudicate",
+    "review_edit_deadline",
     "review_revise",
+    "review_revise_problem",
     "review_submit",
 ]
