@@ -1,7 +1,8 @@
 """Items in the stored shape, as ``POST /api/v1/items/`` accepts them.
 
-An item is ``{queue, conversation, response, [reference_response], [tools],
-[model], [metadata], [source], [external_id]}``. ``response`` and
+An item is ``{[queue], conversation, response, [reference_response], [tools],
+[model], [metadata], [source], [external_id]}``; without ``queue`` the
+queues' routing rules choose one. ``response`` and
 ``reference_response`` are a string or an assistant message; ``source``
 defaults to ``api``.
 """
@@ -18,16 +19,18 @@ PAYLOAD_KEYS = (
 DEFAULT_SOURCE = "api"
 
 
-def payload_record(payload: Any, *, label: str = "") -> tuple[str, ItemRecord]:
-    """Validate one API item and return its queue slug and record; raise RowError naming the field."""
+def payload_record(payload: Any, *, label: str = "") -> tuple[str | None, ItemRecord]:
+    """Validate one API item and return its queue slug (None when left out) and record; raise RowError naming the field."""
     if not isinstance(payload, dict):
         raise RowError("", f"expected an item object, got {json_type(payload)}")
     unknown = sorted(set(payload) - set(PAYLOAD_KEYS))
     if unknown:
         raise RowError(unknown[0], f"unknown field; an item has {', '.join(PAYLOAD_KEYS)}")
     queue = payload.get("queue")
-    if not isinstance(queue, str) or not queue.strip():
-        raise RowError("queue", "missing; give the slug of the queue that receives the item")
+    if queue is not None and (not isinstance(queue, str) or not queue.strip()):
+        raise RowError(
+            "queue", "invalid; give the slug of the queue that receives the item, or leave queue out to route the item"
+        )
     text_check(payload, field="")
 
     for key in ("conversation", "response"):
