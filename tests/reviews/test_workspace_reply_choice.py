@@ -3,8 +3,9 @@ import html
 import pytest
 from django.urls import reverse
 
-from reviews.models import Assignment, Review
-from tests.factories import AssignmentFactory, ReviewItemFactory
+from reviews.models import Assignment, QueueMembership, Review
+from reviews.services import assignment_claim, review_submit
+from tests.factories import AssignmentFactory, MembershipFactory, ReviewItemFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -211,3 +212,34 @@ def test_choice_page_query_count_is_constant(reviewer_client, queue, reviewer, k
         reviewer_client.get(url(short))
     with django_assert_num_queries(6):
         reviewer_client.get(url(long))
+
+
+def disputed_pairwise(queue, reviewer):
+    """Return a pairwise item on which ``reviewer`` and a colleague picked different candidates."""
+    queue.reviews_per_item = 2
+    queue.save()
+    item = ReviewItemFactory(queue=queue, response=RESPONSE, reference_response=CANDIDATE_B, is_pairwise=True)
+    colleague = MembershipFactory(queue=queue).user
+    for user, pick in [(reviewer, "a"), (colleague, "b")]:
+        review_submit(assignment=assignment_claim(queue=queue, reviewer=user), reviewer=user, verdict="approved", preferred=pick)
+    lead = MembershipFactory(queue=queue, role=QueueMembership.Role.LEAD).user
+    item.refresh_from_db()
+    return item, lead
+
+
+def test_adjudication_picks_candidate(client, queue, reviewer):
+    item, lead = disputed_pairwise(queue, reviewer)
+    client.force_login(lead)
+    adjudicate_url = reverse("admin:workspace_adjudicate", args=[item.pk])
+
+    page = client.get(adjudicate_url)
+    missing = client.post(adjudicate_url, verdict())
+    decided = client.post(adjudicate_url, verdict(preferred="b"))
+
+    assert item.state == "adjudication"
+    assert "Prefers candidate A" in page.content.decode()
+    assert "Prefers candidate B" in page.content.decode()
+    assert 'id="candidate-b"' in page.content.decode()
+    assert missing.context["form"].errors["preferred"] == ["Pick the better candidate, A or B, before giving a verdict."]
+    assert decided.status_code == 302
+    assert Review.objects.get(kind=Review.Kind.ADJUDICATION).preferred == "b"
