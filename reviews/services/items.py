@@ -130,6 +130,7 @@ def _insert(queue: Queue | None, records: list[ItemRecord], actor) -> list[Revie
             queue=queue, source=record.source, external_id=record.external_id, conversation=record.conversation,
             response=record.response, reference_response=record.reference_response, tools=record.tools,
             model=record.model, metadata=record.metadata, content_hash=record.content_hash,
+            is_pairwise=record.is_pairwise, turn_selectable=record.turn_selectable,
             created_by=actor if actor is not None and actor.pk else None,
         )
         for record in records

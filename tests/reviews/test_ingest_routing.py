@@ -185,3 +185,33 @@ def test_command_strict_routing_rolls_back(tmp_path, french_queue):
 
     assert "rejected" in error
     assert not ReviewItem.objects.exists()
+
+
+def test_api_ingests_review_modes(ingest_api, queue):
+    pairwise = payload("pair-1", queue=queue.slug, reference_response="Check the cable.", is_pairwise=True)
+    turns = payload("turns-1", queue=queue.slug, turn_selectable=True)
+
+    response = ingest_api.post(URL, [pairwise, turns], format="json")
+
+    assert response.status_code == 201
+    assert ReviewItem.objects.get(external_id="pair-1").is_pairwise is True
+    assert ReviewItem.objects.get(external_id="turns-1").turn_selectable is True
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "message"),
+    [
+        ({"is_pairwise": True}, "reference_response", "missing; a pairwise item needs it as its second candidate (B)"),
+        ({"turn_selectable": "yes"}, "turn_selectable", "expected true or false, got a string"),
+        (
+            {"is_pairwise": True, "turn_selectable": True, "reference_response": "B."}, "turn_selectable",
+            "a pairwise item compares two replies, so it cannot also select a turn",
+        ),
+    ],
+)
+def test_api_rejects_invalid_review_mode(ingest_api, queue, extra, field, message):
+    response = ingest_api.post(URL, payload("bad-1", queue=queue.slug, **extra), format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {field: [message]}
+    assert not ReviewItem.objects.exists()
