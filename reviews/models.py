@@ -96,7 +96,10 @@ class ReviewItem(models.Model):
         ADJUDICATION = "adjudication", "Adjudication"
         DONE = "done", "Done"
 
-    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="items")
+    queue = models.ForeignKey(
+        Queue, null=True, blank=True, on_delete=models.PROTECT, related_name="items",
+        help_text="Empty for an item sent without a queue that no queue's routing rules took; nobody reviews it.",
+    )
     source = models.CharField(max_length=100)
     external_id = models.CharField(max_length=200)
     conversation = models.JSONField(default=list)

@@ -7,3 +7,9 @@ class CreatedCursorPagination(CursorPagination):
     ordering = ("-created_at", "-id")
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+class SubmittedCursorPagination(CreatedCursorPagination):
+    """Cursor pagination on submission order, for reviews, which have no creation time."""
+
+    ordering = ("-submitted_at", "-id")

@@ -13,8 +13,8 @@ from bookbag.errors import Conflict
 from ..access import queues_overseen
 from ..models import Review, ReviewItem
 from ..services import review_adjudicate
-from .conversation import chat_turn, chat_turns
 from .forms import ReviewForm
+from .reply_choice import reply_context
 from .workspace import WorkspaceView
 
 
@@ -92,7 +92,8 @@ class AdjudicationView(WorkspaceView):
         return redirect("admin:workspace_adjudication")
 
     def decision_form(self, data=None) -> ReviewForm:
-        return ReviewForm(data=data, rubric=self.item.queue.rubric, original_response=self.item.response_text)
+        item = self.item
+        return ReviewForm(data=data, rubric=item.queue.rubric, original_response=item.response_text, item=item)
 
     def show(self, form: ReviewForm) -> TemplateResponse:
         item = self.item
@@ -102,9 +103,7 @@ class AdjudicationView(WorkspaceView):
             item=item,
             queue=item.queue,
             rubric=item.queue.rubric,
-            turns=chat_turns(item.conversation),
-            reply=chat_turn(item.response),
-            reference=chat_turn(item.reference_response) if item.reference_response else None,
             cards=review_cards(item),
             form=form,
+            **reply_context(item, form),
         )

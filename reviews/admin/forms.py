@@ -7,12 +7,14 @@ from django.core.exceptions import ValidationError
 
 from rubrics.models import Criterion, Rubric
 
-from ..models import Review
+from ..models import Review, ReviewItem
 
 SCORE_PREFIX = "score_"
 PASS_FAIL_CHOICES = [("", "—"), ("pass", "Pass"), ("fail", "Fail")]
 # The key that picks each verdict on the review page (see reviews/static/reviews/workspace.js).
 VERDICT_SHORTCUTS = {Review.Verdict.APPROVED: "a", Review.Verdict.NEEDS_FIX: "f", Review.Verdict.REJECTED: "r"}
+# The keys that pick candidate A or B of a pairwise item, because the a key already picks approved.
+CANDIDATE_SHORTCUTS = {Review.Preference.A: "1", Review.Preference.B: "2"}
 
 
 def _normalise_newlines(text: str) -> str:
@@ -38,6 +40,28 @@ def criterion_field(criterion: Criterion) -> forms.Field:
         return forms.IntegerField(min_value=criterion.min_value, max_value=criterion.max_value, **options)
     choices = [("", "—")] + [(option, option) for option in criterion.options]
     return forms.ChoiceField(choices=choices, **options)
+
+
+def _reply_text(message: Any) -> str:
+    return (message.get("content") or "") if isinstance(message, dict) else ""
+
+
+def assistant_turns(item: ReviewItem) -> list[int]:
+    """Return the positions of the assistant messages in the item's transcript."""
+    return [index for index, message in enumerate(item.transcript) if message.get("role") == "assistant"]
+
+
+def turn_field(item: ReviewItem) -> forms.TypedChoiceField:
+    """Return the choice of the assistant turn under review, the last one (the response) first selected."""
+    turns = assistant_turns(item)
+    return forms.TypedChoiceField(
+        choices=[(index, f"Turn {index}") for index in turns], coerce=int, initial=turns[-1],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose which assistant turn you review.",
+            "invalid_choice": f"Turn %(value)s is not an assistant turn of item {item.pk}; choose one of {turns}.",
+        },
+    )
 
 
 class ReviewForm(forms.Form):
@@ -66,14 +90,32 @@ class ReviewForm(forms.Form):
     )
     time_spent_seconds = forms.IntegerField(min_value=0, required=False, initial=0, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, rubric: Rubric, original_response: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, rubric: Rubric, original_response: str, item: ReviewItem | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.item = item
         self.original_response = original_response
         self.criteria = list(rubric.criteria.all())
         self.fields["corrected_response"].initial = original_response
         for criterion in self.criteria:
             self.fields[SCORE_PREFIX + criterion.key] = criterion_field(criterion)
         self.order_fields([SCORE_PREFIX + criterion.key for criterion in self.criteria])
+        if item is not None and item.turn_selectable:
+            self.fields["turn_index"] = turn_field(item)
+        if item is not None and item.is_pairwise:
+            self.fields["preferred"] = forms.ChoiceField(
+                choices=Review.Preference.choices, widget=forms.RadioSelect,
+                error_messages={"required": "Pick the better candidate, A or B, before giving a verdict."},
+            )
+
+    def reply_choices(self) -> dict[str, str]:
+        """Return the text of each reply the reviewer may pick, by the value of its turn or candidate input."""
+        item = self.item
+        if item is not None and item.is_pairwise:
+            return {"a": _reply_text(item.response), "b": _reply_text(item.reference_response)}
+        if item is not None and item.turn_selectable:
+            return {str(index): _reply_text(item.transcript[index]) for index in assistant_turns(item)}
+        return {}
 
     @property
     def score_fields(self) -> list[forms.BoundField]:
@@ -92,6 +134,15 @@ class ReviewForm(forms.Form):
     def clean_reason(self) -> str:
         return _normalise_newlines(self.cleaned_data["reason"])
 
+    def judged_text(self) -> str:
+        """Return the text of the reply the verdict applies to: the picked turn or candidate, else the response."""
+        if self.item is None:
+            return self.original_response
+        reply = self.item.reply_under_review(
+            turn_index=self.cleaned_data.get("turn_index"), preferred=self.cleaned_data.get("preferred") or ""
+        )
+        return _reply_text(reply)
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         verdict = cleaned.get("verdict")
@@ -100,7 +151,7 @@ class ReviewForm(forms.Form):
             self.add_error(
                 "corrected_response", "A needs-fix verdict requires the corrected response; write the reply as it should read."
             )
-        elif verdict == Review.Verdict.NEEDS_FIX and rewrite == self.original_response.strip():
+        elif verdict == Review.Verdict.NEEDS_FIX and rewrite == self.judged_text().strip():
             self.add_error(
                 "corrected_response", "The corrected response is the same as the original reply; edit it, or choose approved."
             )
@@ -115,13 +166,18 @@ class ReviewForm(forms.Form):
             value = self.cleaned_data.get(SCORE_PREFIX + criterion.key)
             if value is not None and value != "":
                 scores[criterion.key] = value
-        return {
+        submission = {
             "verdict": self.cleaned_data["verdict"],
             "scores": scores,
             "corrected_response": self.cleaned_data["corrected_response"],
             "reason": self.cleaned_data["reason"],
             "time_spent_seconds": self.cleaned_data.get("time_spent_seconds") or 0,
         }
+        if "turn_index" in self.fields:
+            submission["turn_index"] = self.cleaned_data["turn_index"]
+        if "preferred" in self.fields:
+            submission["preferred"] = self.cleaned_data["preferred"]
+        return submission
 
     def add_service_error(self, error: ValidationError) -> None:
         """Show a ValidationError from a service next to its field, or above the form when no field matches."""

@@ -12,6 +12,7 @@ from exports.admin_actions import ExportPermissionMixin, export_items
 from ..access import queues_visible, reviews_visible
 from ..models import Review, ReviewItem
 from .conversation import chat_turn, chat_turns
+from .item_actions import ItemActionPermissionMixin, assign_items, mark_gold, send_back
 from .filters import VisibleQueueFilter
 
 EXCERPT_LENGTH = 80
@@ -34,9 +35,9 @@ class ReviewInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(ReviewItem)
-class ReviewItemAdmin(ExportPermissionMixin, ReadOnlyAdminMixin, ScopedModelAdmin):
+class ReviewItemAdmin(ExportPermissionMixin, ItemActionPermissionMixin, ReadOnlyAdminMixin, ScopedModelAdmin):
     inlines = [ReviewInline]
-    actions = [export_items]
+    actions = [export_items, assign_items, mark_gold, send_back]
     list_display = ("id", "external_id", "source", "queue", "state", "model", "response_excerpt", "created_at")
     list_select_related = ("queue",)
     list_filter = ("state", VisibleQueueFilter)
@@ -48,6 +49,8 @@ class ReviewItemAdmin(ExportPermissionMixin, ReadOnlyAdminMixin, ScopedModelAdmi
     readonly_fields = fields
 
     def get_queryset(self, request):
+        # NOTE: items kept without a queue match no queue here, so the admin lists them to nobody;
+        # only the ingest response and the import summary report them.
         return super().get_queryset(request).filter(queue__in=queues_visible(request.user))
 
     def has_view_permission(self, request, obj=None) -> bool:

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from .adjudication import AdjudicationListView, AdjudicationView
-from .history import HistoryView
+from .history import HistoryView, ReviewEditView
 from .workspace import AssignmentView, ClaimView, QueueListView, ReleaseView, SkipView
 
 
@@ -22,6 +22,7 @@ def workspace_urlpatterns(site) -> list:
         ),
         path("workspace/assignments/<int:assignment_id>/skip/", route(SkipView), name="workspace_skip"),
         path("workspace/history/", route(HistoryView), name="workspace_history"),
+        path("workspace/history/<int:review_id>/edit/", route(ReviewEditView), name="workspace_review_edit"),
         path("workspace/adjudication/", route(AdjudicationListView), name="workspace_adjudication"),
         path(
             "workspace/adjudication/<int:item_id>/", route(AdjudicationView), name="workspace_adjudicate"

@@ -20,8 +20,8 @@ from bookbag.errors import Conflict, NotFound
 from ..access import queues_overseen, queues_visible
 from ..models import Assignment, Queue, Review, ReviewItem
 from ..services import assignment_claim, assignment_release, review_submit
-from .conversation import chat_turn, chat_turns
 from .forms import ReviewForm
+from .reply_choice import reply_context
 
 SKIPPED_SESSION_KEY = "workspace_skipped_items"
 # Enough for a long session; the oldest skips are forgotten first.
@@ -211,7 +211,7 @@ class AssignmentView(WorkspaceView):
 
     def review_form(self, data=None) -> ReviewForm:
         item = self.assignment.item
-        return ReviewForm(data=data, rubric=item.queue.rubric, original_response=item.response_text)
+        return ReviewForm(data=data, rubric=item.queue.rubric, original_response=item.response_text, item=item)
 
     def show(self, form: ReviewForm) -> TemplateResponse:
         item = self.assignment.item
@@ -222,10 +222,8 @@ class AssignmentView(WorkspaceView):
             item=item,
             queue=self.assignment.queue,
             rubric=item.queue.rubric,
-            turns=chat_turns(item.conversation),
-            reply=chat_turn(item.response),
-            reference=chat_turn(item.reference_response) if item.reference_response else None,
             form=form,
+            **reply_context(item, form),
         )
 
 

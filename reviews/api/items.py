@@ -3,7 +3,9 @@
 ``POST`` takes one item object or a list of at most ``MAX_ITEMS`` items and
 is all-or-nothing: any invalid item gets a 400 response that names its index
 and field, and nothing is written. Each item names its queue by slug, and the user
-must manage that queue (else 404). Items already stored under the same
+must manage that queue (else 404). An item without a queue goes to the first
+queue the user manages whose routing rules and sampling rate take it; when none
+does, it is stored without a queue and counted as ``unqueued``. Items already stored under the same
 ``source`` + ``external_id`` count as duplicates, so a repeated request
 creates nothing. ``GET`` lists only the items of queues the user belongs to;
 an item of any other queue returns 404.
@@ -31,9 +33,9 @@ from ..access import queues_managed
 from ..ingest.errors import RowError, field_join
 from ..ingest.payload import PAYLOAD_KEYS, payload_record
 from ..ingest.records import ItemRecord
-from ..models import ReviewItem
+from ..models import Queue, ReviewItem
 from ..selectors import item_list, items_filter
-from ..services import IngestConflict, IngestOutcome, items_ingest
+from ..services import IngestConflict, IngestOutcome, items_ingest, items_ingest_routed
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ INGEST_RESPONSE = inline_serializer(
     fields={
         "created": serializers.IntegerField(),
         "duplicates": serializers.IntegerField(),
+        "unqueued": serializers.IntegerField(help_text="Items sent without a queue that no queue took."),
         "items": inline_serializer(
             name="ItemIngestOutcome",
             many=True,
@@ -81,13 +84,14 @@ INGEST_RESPONSE = inline_serializer(
                 "source": serializers.CharField(),
                 "external_id": serializers.CharField(),
                 "created": serializers.BooleanField(),
+                "queue": serializers.CharField(allow_null=True, help_text="Slug of the item's queue; null if none took it."),
             },
         ),
     },
 )
 
 
-def records_parse(data) -> list[tuple[str, ItemRecord]]:
+def records_parse(data) -> list[tuple[str | None, ItemRecord]]:
     """Validate the request body and return each item's queue slug and record, in request order.
 
     Raises a 400 error that names every invalid item by index and field.
@@ -113,9 +117,12 @@ def records_parse(data) -> list[tuple[str, ItemRecord]]:
     return parsed
 
 
-def _ingest(parsed: list[tuple[str, ItemRecord]], *, actor) -> list[IngestOutcome]:
-    """Ingest every item in one transaction, queue by queue, and return the outcomes in request order."""
-    slugs = {slug for slug, _ in parsed}
+def _ingest(parsed: list[tuple[str | None, ItemRecord]], *, actor) -> list[IngestOutcome]:
+    """Ingest every item in one transaction, queue by queue, and return the outcomes in request order.
+
+    Items without a queue slug are routed together after the others.
+    """
+    slugs = {slug for slug, _ in parsed if slug is not None}
     queues = {queue.slug: queue for queue in queues_managed(actor).filter(slug__in=slugs)}
     missing = sorted(slugs - queues.keys())
     if missing:
@@ -131,7 +138,11 @@ def _ingest(parsed: list[tuple[str, ItemRecord]], *, actor) -> list[IngestOutcom
     try:
         with transaction.atomic():
             for slug, indexes in positions.items():
-                result = items_ingest(queue=queues[slug], records=[parsed[i][1] for i in indexes], actor=actor)
+                records = [parsed[i][1] for i in indexes]
+                if slug is None:
+                    result = items_ingest_routed(records=records, actor=actor)
+                else:
+                    result = items_ingest(queue=queues[slug], records=records, actor=actor)
                 for index, outcome in zip(indexes, result.outcomes, strict=True):
                     outcomes[index] = outcome
     except IngestConflict as conflict:
@@ -165,7 +176,7 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(
         request=inline_serializer(
             name="ItemIngest",
-            fields={key: serializers.JSONField(required=key in ("queue", "conversation", "response"))
+            fields={key: serializers.JSONField(required=key in ("conversation", "response"))
                     for key in PAYLOAD_KEYS},
         ),
         responses={201: INGEST_RESPONSE},
@@ -177,11 +188,17 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         logger.info("items.api_ingested", extra={
             "user_id": request.user.pk, "created_count": created, "duplicate_count": len(outcomes) - created,
         })
+        queue_ids = {outcome.queue_id for outcome in outcomes if outcome.queue_id is not None}
+        slugs = dict(Queue.objects.filter(pk__in=queue_ids).values_list("pk", "slug"))
         body = {
             "created": created,
             "duplicates": len(outcomes) - created,
+            "unqueued": sum(outcome.queue_id is None for outcome in outcomes),
             "items": [
-                {"id": o.id, "source": o.source, "external_id": o.external_id, "created": o.created}
+                {
+                    "id": o.id, "source": o.source, "external_id": o.external_id, "created": o.created,
+                    "queue": slugs.get(o.queue_id),
+                }
                 for o in outcomes
             ],
         }

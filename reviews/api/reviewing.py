@@ -1,4 +1,4 @@
-"""``/api/v1/queues/`` and ``/api/v1/assignments/``: managing queues, claiming items and reviewing them.
+"""``/api/v1/queues/``, ``/api/v1/assignments/`` and ``/api/v1/reviews/``: managing queues, claiming, reviewing and revising.
 
 A queue or assignment outside the user's reach returns 404, the same as one
 that does not exist. A token without the action's scope returns 403.
@@ -11,13 +11,14 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from bookbag.api.pagination import SubmittedCursorPagination
 from bookbag.api.routers import router
 from bookbag.tokens.models import Scope
 from bookbag.tokens.permissions import HasScope
 
 from ..access import queues_visible
-from ..models import Assignment
-from ..services import assignment_claim, assignment_release, queue_delete, review_submit
+from ..models import Assignment, Review
+from ..services import assignment_claim, assignment_release, queue_delete, review_revise, review_submit
 from .serializers import AssignmentSerializer, QueueSerializer, ReviewSerializer, ReviewSubmitSerializer
 
 MANAGE_ACTIONS = ("create", "update", "partial_update", "destroy")
@@ -101,5 +102,42 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return Response(AssignmentSerializer(assignment).data)
 
 
+class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Your own reviews in the queues you belong to, every revision included, newest first."""
+
+    # The schema generator reads the model from here; requests go through get_queryset.
+    queryset = Review.objects.none()
+    serializer_class = ReviewSerializer
+    permission_classes = [IsAuthenticated, HasScope]
+    required_scopes = {"default": Scope.READ, "revise": Scope.REVIEW}
+    filterset_fields = ["item", "is_current"]
+    pagination_class = SubmittedCursorPagination
+
+    def get_queryset(self):
+        user = self.request.user
+        return (
+            Review.objects.filter(reviewer=user, kind=Review.Kind.REVIEW, item__queue__in=queues_visible(user))
+            .select_related("reviewer", "rubric")
+        )
+
+    @extend_schema(
+        request=ReviewSubmitSerializer,
+        responses={201: ReviewSerializer},
+        description=(
+            "Replace your review with a new revision while the queue's edit window is open; the earlier "
+            "revision is kept. Takes the same fields as a review. A closed window or a replaced review returns 409."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def revise(self, request, pk=None):
+        """Revise your review within the queue's edit window."""
+        review = self.get_object()
+        submission = ReviewSubmitSerializer(data=request.data)
+        submission.is_valid(raise_exception=True)
+        revision = review_revise(review=review, reviewer=request.user, **submission.validated_data)
+        return Response(ReviewSerializer(revision).data, status=status.HTTP_201_CREATED)
+
+
 router.register("queues", QueueViewSet, basename="queue")
 router.register("assignments", AssignmentViewSet, basename="assignment")
+router.register("reviews", ReviewViewSet, basename="review")

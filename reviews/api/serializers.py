@@ -47,10 +47,41 @@ class QueueSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
 
 
 class ItemSerializer(serializers.ModelSerializer):
+    """The item a reviewer judges, with what a client needs to offer a turn choice or a pairwise pick.
+
+    Gold answers are for managers only, so this payload never includes them.
+    """
+
+    candidates = serializers.SerializerMethodField(
+        help_text="On a pairwise item, the two replies to compare: a (response) and b (reference_response); else empty."
+    )
+    selectable_turns = serializers.SerializerMethodField(
+        help_text=(
+            "On a turn_selectable item, the positions in conversation + [response] of the assistant turns that "
+            "turn_index may name; else empty."
+        )
+    )
+
     class Meta:
         model = ReviewItem
-        fields = ["id", "source", "external_id", "conversation", "response", "reference_response", "model", "metadata"]
+        fields = [
+            "id", "source", "external_id", "conversation", "response", "reference_response", "model", "metadata",
+            "is_pairwise", "turn_selectable", "candidates", "selectable_turns",
+        ]
         read_only_fields = fields
+
+    def get_candidates(self, item: ReviewItem) -> list[dict]:
+        if not item.is_pairwise:
+            return []
+        return [
+            {"preferred": Review.Preference.A.value, "message": item.response},
+            {"preferred": Review.Preference.B.value, "message": item.reference_response},
+        ]
+
+    def get_selectable_turns(self, item: ReviewItem) -> list[int]:
+        if not item.turn_selectable:
+            return []
+        return [index for index, message in enumerate(item.transcript) if message.get("role") == "assistant"]
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
@@ -71,7 +102,8 @@ class ReviewSerializer(serializers.ModelSerializer):
         model = Review
         fields = [
             "id", "item", "assignment", "kind", "reviewer", "rubric", "rubric_version", "verdict", "scores",
-            "corrected_response", "reason", "time_spent_seconds", "submitted_at",
+            "corrected_response", "reason", "time_spent_seconds", "submitted_at", "turn_index", "preferred",
+            "supersedes", "is_current",
         ]
         read_only_fields = fields
 
@@ -88,4 +120,12 @@ class ReviewSubmitSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     )
     time_spent_seconds = serializers.IntegerField(
         required=False, default=0, min_value=0, max_value=MAX_TIME_SPENT_SECONDS
+    )
+    turn_index = serializers.IntegerField(
+        required=False, default=None, allow_null=True, min_value=0,
+        help_text="On a turn_selectable item, the assistant turn under review (one of the item's selectable_turns).",
+    )
+    preferred = serializers.ChoiceField(
+        choices=Review.Preference.choices, required=False, default="", allow_blank=True,
+        help_text="On a pairwise item, the better candidate: a or b. Required there, empty otherwise.",
     )

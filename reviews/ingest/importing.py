@@ -17,7 +17,7 @@ from pathlib import Path
 from django.db import transaction
 
 from reviews.models import Queue
-from reviews.services.items import IngestConflict, items_ingest
+from reviews.services.items import IngestConflict, items_ingest, items_ingest_routed
 
 from .errors import RowError
 from .formats import FORMATS, Format, format_detect, row_convert
@@ -37,7 +37,7 @@ class _StrictRollback(Exception):
 def file_import(
     *,
     path: Path,
-    queue: Queue,
+    queue: Queue | None,
     actor,
     report: ImportReport,
     format_name: str = "auto",
@@ -47,12 +47,14 @@ def file_import(
 ) -> None:
     """Import the rows of the file at ``path`` into ``queue``, writing counts and rejected rows to ``report``.
 
-    Raises reading.FileError when the file cannot be read. Without
+    Without ``queue``, ``items_ingest_routed`` chooses each row's queue and
+    keeps the rows no queue takes unqueued. Raises reading.FileError when the file cannot be read. Without
     ``strict``, the rows read before that point are still saved.
     """
     importer = _Importer(queue=queue, actor=actor, report=report, format_name=format_name,
                          defaults=defaults, batch_size=batch_size)
-    logger.info("items.import.started", extra={"queue_id": queue.pk, "path": str(path), "strict": strict})
+    queue_id = queue.pk if queue else None
+    logger.info("items.import.started", extra={"queue_id": queue_id, "path": str(path), "strict": strict})
     if not strict:
         importer.run(rows_read(path))
     else:
@@ -64,13 +66,13 @@ def file_import(
         except _StrictRollback:
             report.rolled_back = True
     logger.info("items.import.finished", extra={
-        "queue_id": queue.pk, "row_count": report.rows, "created_count": report.created,
+        "queue_id": queue_id, "unqueued_count": report.unqueued, "row_count": report.rows, "created_count": report.created,
         "duplicate_count": report.duplicates, "rejected_count": report.rejected, "rolled_back": report.rolled_back,
     })
 
 
 class _Importer:
-    def __init__(self, *, queue: Queue, actor, report: ImportReport, format_name: str, defaults: RowDefaults,
+    def __init__(self, *, queue: Queue | None, actor, report: ImportReport, format_name: str, defaults: RowDefaults,
                  batch_size: int) -> None:
         self.queue = queue
         self.actor = actor
@@ -116,7 +118,10 @@ class _Importer:
         batch, self.batch = self.batch, []
         while batch:
             try:
-                result = items_ingest(queue=self.queue, records=batch, actor=self.actor)
+                if self.queue is None:
+                    result = items_ingest_routed(records=batch, actor=self.actor)
+                else:
+                    result = items_ingest(queue=self.queue, records=batch, actor=self.actor)
             except IngestConflict as conflict:
                 for index, reason in conflict.reasons.items():
                     self.report.reject(batch[index].label, f"external_id: {reason}")

@@ -1,11 +1,16 @@
 """Items in the stored shape, as ``POST /api/v1/items/`` accepts them.
 
-An item is ``{queue, conversation, response, [reference_response], [tools],
-[model], [metadata], [source], [external_id]}``. ``response`` and
+An item is ``{[queue], conversation, response, [reference_response], [tools],
+[model], [metadata], [source], [external_id], [is_pairwise],
+[turn_selectable]}``; without ``queue`` the queues' routing rules choose one.
+``is_pairwise`` asks the reviewer to compare the response (A) with the
+reference response (B); ``turn_selectable`` lets them pick the assistant turn
+under review. ``response`` and
 ``reference_response`` are a string or an assistant message; ``source``
 defaults to ``api``.
 """
 
+from dataclasses import replace
 from typing import Any
 
 from .errors import RowError, json_type
@@ -14,20 +19,23 @@ from .records import ItemRecord, record_build
 
 PAYLOAD_KEYS = (
     "queue", "conversation", "response", "reference_response", "tools", "model", "metadata", "source", "external_id",
+    "is_pairwise", "turn_selectable",
 )
 DEFAULT_SOURCE = "api"
 
 
-def payload_record(payload: Any, *, label: str = "") -> tuple[str, ItemRecord]:
-    """Validate one API item and return its queue slug and record; raise RowError naming the field."""
+def payload_record(payload: Any, *, label: str = "") -> tuple[str | None, ItemRecord]:
+    """Validate one API item and return its queue slug (None when left out) and record; raise RowError naming the field."""
     if not isinstance(payload, dict):
         raise RowError("", f"expected an item object, got {json_type(payload)}")
     unknown = sorted(set(payload) - set(PAYLOAD_KEYS))
     if unknown:
         raise RowError(unknown[0], f"unknown field; an item has {', '.join(PAYLOAD_KEYS)}")
     queue = payload.get("queue")
-    if not isinstance(queue, str) or not queue.strip():
-        raise RowError("queue", "missing; give the slug of the queue that receives the item")
+    if queue is not None and (not isinstance(queue, str) or not queue.strip()):
+        raise RowError(
+            "queue", "invalid; give the slug of the queue that receives the item, or leave queue out to route the item"
+        )
     text_check(payload, field="")
 
     for key in ("conversation", "response"):
@@ -48,4 +56,19 @@ def payload_record(payload: Any, *, label: str = "") -> tuple[str, ItemRecord]:
         external_id=payload.get("external_id"),
         label=label,
     )
-    return queue, record
+    return queue, replace(record, **_review_mode(payload, has_reference=reference is not None))
+
+
+def _review_mode(payload: dict, *, has_reference: bool) -> dict[str, bool]:
+    """Return the item's ``is_pairwise`` and ``turn_selectable`` flags; raise RowError for an invalid pair."""
+    flags = {}
+    for key in ("is_pairwise", "turn_selectable"):
+        value = payload.get(key, False)
+        if not isinstance(value, bool):
+            raise RowError(key, f"expected true or false, got {json_type(value)}")
+        flags[key] = value
+    if flags["is_pairwise"] and not has_reference:
+        raise RowError("reference_response", "missing; a pairwise item needs it as its second candidate (B)")
+    if flags["is_pairwise"] and flags["turn_selectable"]:
+        raise RowError("turn_selectable", "a pairwise item compares two replies, so it cannot also select a turn")
+    return flags

@@ -31,6 +31,8 @@ class ItemRecord:
     metadata: dict
     content_hash: str
     label: str = ""
+    is_pairwise: bool = False
+    turn_selectable: bool = False
 
 
 @dataclass(frozen=True)

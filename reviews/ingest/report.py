@@ -25,6 +25,7 @@ class ImportReport:
         self.rows = 0
         self.created = 0
         self.duplicates = 0
+        self.unqueued = 0
         self.rejected = 0
         self.format_line = ""
         self.rolled_back = False
@@ -50,6 +51,7 @@ class ImportReport:
     def add(self, result: IngestResult) -> None:
         self.created += result.created
         self.duplicates += result.duplicates
+        self.unqueued += result.unqueued
 
     def counts(self) -> str:
         return (
@@ -81,6 +83,12 @@ class ImportReport:
             f"{self.created} created, {self.duplicates} duplicates skipped, {self.rejected} rejected "
             f"({self.rows} rows read)."
         )
+        if self.unqueued:
+            noun, verb = ("row", "was") if self.unqueued == 1 else ("rows", "were")
+            lines.append(
+                f"{self.unqueued} {noun} matched no queue's routing rules and {verb} kept without a queue; "
+                "add or widen a queue's routing rules, or import them with --queue."
+            )
         if self.created == 0 and self.duplicates and not self.rejected:
             lines.append("Nothing new: every item in the file was imported before.")
         return lines

@@ -3,12 +3,12 @@
 from .assigning import AssignResult, assignment_assign, item_priority_set
 from .assignments import assignment_claim, assignment_release, assignments_expire
 from .gold import item_mark_gold, item_unmark_gold
-from .items import IngestConflict, IngestOutcome, IngestResult, items_ingest
+from .items import IngestConflict, IngestOutcome, IngestResult, items_ingest, items_ingest_routed
 from .queues import membership_remove, membership_set, queue_create, queue_delete, queue_update
 from .rereview import items_rereview
 from .reviewing import review_adjudicate, review_submit
-from .revisions import review_revise
-from .routing import item_route
+from .revisions import review_edit_deadline, review_revise, review_revise_problem
+from .routing import item_route, routing_queues
 
 __all__ = [
     "AssignResult",
@@ -24,6 +24,7 @@ __all__ = [
     "item_route",
     "item_unmark_gold",
     "items_ingest",
+    "items_ingest_routed",
     "items_rereview",
     "membership_remove",
     "membership_set",
@@ -31,6 +32,9 @@ __all__ = [
     "queue_delete",
     "queue_update",
     "review_adjudicate",
+    "review_edit_deadline",
     "review_revise",
+    "review_revise_problem",
     "review_submit",
+    "routing_queues",
 ]

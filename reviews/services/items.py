@@ -11,9 +11,10 @@ from django.db.models import Q
 from bookbag.audit.services import audit_record
 from bookbag.errors import Conflict, NotFound
 
-from ..access import can_manage
+from ..access import can_manage, is_manager
 from ..ingest.records import ItemRecord
 from ..models import Queue, ReviewItem
+from .routing import item_route, routing_queues
 
 logger = logging.getLogger(__name__)
 
@@ -25,12 +26,13 @@ CLEAN_EXCLUDE = ["queue", "created_by", "final_review"]
 
 @dataclass(frozen=True)
 class IngestOutcome:
-    """Outcome of one record: the item it created, or the stored item it duplicates."""
+    """Outcome of one record: the item it created, or the stored item it duplicates, and that item's queue."""
 
     id: int
     source: str
     external_id: str
     created: bool
+    queue_id: int | None
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,11 @@ class IngestResult:
     @property
     def duplicates(self) -> int:
         return len(self.outcomes) - self.created
+
+    @property
+    def unqueued(self) -> int:
+        """How many records' items have no queue because no queue's routing rules took them."""
+        return sum(outcome.queue_id is None for outcome in self.outcomes)
 
 
 class IngestConflict(ValidationError):
@@ -74,9 +81,12 @@ def _stored_items(records: Sequence[ItemRecord]) -> dict[tuple[str, str], Review
     return {(item.source, item.external_id): item for item in candidates if (item.source, item.external_id) in keys}
 
 
-def _clash(record: ItemRecord, item: ReviewItem, queue: Queue) -> str | None:
+def _clash(record: ItemRecord, item: ReviewItem, queue: Queue | None) -> str | None:
     key = f"source {record.source!r} and external_id {record.external_id!r}"
-    if item.queue_id != queue.pk:
+    if item.queue_id is None and queue is not None:
+        # NOTE: an item kept unqueued stays so even when changed routing rules would now take it.
+        return f"{key} already belong to item {item.pk}, which no queue took; give this item a new external_id"
+    if item.queue_id != (queue.pk if queue else None):
         return f"{key} already belong to an item in another queue; give this item a different external_id or source"
     if item.content_hash != record.content_hash:
         return (
@@ -86,7 +96,7 @@ def _clash(record: ItemRecord, item: ReviewItem, queue: Queue) -> str | None:
     return None
 
 
-def _plan(queue: Queue, records: Sequence[ItemRecord], stored: dict) -> tuple[list[ItemRecord], dict[int, str]]:
+def _plan(queue: Queue | None, records: Sequence[ItemRecord], stored: dict) -> tuple[list[ItemRecord], dict[int, str]]:
     """Return the records to insert (the first of each new key) and the clashes by record position."""
     new: dict[tuple[str, str], ItemRecord] = {}
     clashes: dict[int, str] = {}
@@ -114,12 +124,13 @@ def _batch_clash(record: ItemRecord, first: ItemRecord) -> str | None:
     )
 
 
-def _insert(queue: Queue, records: list[ItemRecord], actor) -> list[ReviewItem]:
+def _insert(queue: Queue | None, records: list[ItemRecord], actor) -> list[ReviewItem]:
     items = [
         ReviewItem(
             queue=queue, source=record.source, external_id=record.external_id, conversation=record.conversation,
             response=record.response, reference_response=record.reference_response, tools=record.tools,
             model=record.model, metadata=record.metadata, content_hash=record.content_hash,
+            is_pairwise=record.is_pairwise, turn_selectable=record.turn_selectable,
             created_by=actor if actor is not None and actor.pk else None,
         )
         for record in records
@@ -150,22 +161,30 @@ def _outcomes(
         key = (record.source, record.external_id)
         outcomes.append(IngestOutcome(
             id=items[key].pk, source=record.source, external_id=record.external_id, created=key in new_keys,
+            queue_id=items[key].queue_id,
         ))
         new_keys.discard(key)
     return tuple(outcomes)
 
 
 @transaction.atomic
-def items_ingest(*, queue: Queue, records: Sequence[ItemRecord], actor) -> IngestResult:
+def items_ingest(*, queue: Queue | None, records: Sequence[ItemRecord], actor) -> IngestResult:
     """Create the items of ``records`` in ``queue`` and skip those already stored.
 
     A record whose ``source`` + ``external_id`` is stored in this queue with
     the same content hash is a duplicate and gets the stored item's id. Any
     other clash raises IngestConflict and writes nothing. ``actor`` must
     manage the queue; None stands for the system (a shell command run
-    without ``--as``). Each created item gets an ``item.create`` audit event.
+    without ``--as``). A None ``queue`` keeps the items unqueued, which only
+    a manager or the system may do; ``items_ingest_routed`` does that for
+    items no queue takes. Each created item gets an ``item.create`` audit event.
     """
-    if actor is not None and not can_manage(actor, queue):
+    if queue is None and actor is not None and not is_manager(actor):
+        raise NotFound(
+            "No queue found for these items among the queues you manage; only managers ingest items. "
+            "Ask for the manage_workspace permission, or name a queue you manage."
+        )
+    if queue is not None and actor is not None and not can_manage(actor, queue):
         raise NotFound(
             f"Queue {queue.slug!r} not found among the queues you manage; "
             "check the slug, or ask a manager of that queue to add you as a manager."
@@ -181,13 +200,45 @@ def items_ingest(*, queue: Queue, records: Sequence[ItemRecord], actor) -> Inges
     for item in created:
         audit_record(
             actor=actor, action="item.create", instance=item,
-            after={"queue": queue.pk, "source": item.source, "external_id": item.external_id,
+            after={"queue": item.queue_id, "source": item.source, "external_id": item.external_id,
                    "content_hash": item.content_hash},
         )
 
     result = IngestResult(outcomes=_outcomes(records, stored=stored, created=created))
     logger.debug(
         "items.ingested",
-        extra={"queue_id": queue.pk, "created_count": result.created, "duplicate_count": result.duplicates},
+        extra={"queue_id": queue.pk if queue else None, "created_count": result.created, "duplicate_count": result.duplicates},
     )
+    return result
+
+
+@transaction.atomic
+def items_ingest_routed(*, records: Sequence[ItemRecord], actor) -> IngestResult:
+    """Route each of ``records`` with ``item_route`` and ingest it into the queue that takes it.
+
+    Only queues that ``actor`` manages are candidates (any queue for the
+    system, a None ``actor``). Records that no queue takes are stored
+    unqueued, and ``IngestResult.unqueued`` counts them. The whole batch is
+    one transaction, so an IngestConflict in any queue writes nothing; its
+    ``reasons`` use positions in ``records``.
+    """
+    candidates = routing_queues(actor=actor)
+    groups: dict[int | None, list[int]] = {}
+    queues: dict[int | None, Queue | None] = {None: None}
+    for index, record in enumerate(records):
+        queue = item_route(item=record, queues=candidates)
+        key = queue.pk if queue else None
+        queues[key] = queue
+        groups.setdefault(key, []).append(index)
+
+    outcomes: list[IngestOutcome | None] = [None] * len(records)
+    for key, indexes in groups.items():
+        try:
+            result = items_ingest(queue=queues[key], records=[records[index] for index in indexes], actor=actor)
+        except IngestConflict as conflict:
+            raise IngestConflict({indexes[position]: reason for position, reason in conflict.reasons.items()}, records) from None
+        for index, outcome in zip(indexes, result.outcomes, strict=True):
+            outcomes[index] = outcome
+    result = IngestResult(outcomes=tuple(outcome for outcome in outcomes if outcome is not None))
+    logger.info("items.routed", extra={"record_count": len(records), "unqueued_count": result.unqueued})
     return result

@@ -18,24 +18,35 @@ from .settling import item_settle
 logger = logging.getLogger(__name__)
 
 
-def _check_revisable(review: Review, item: ReviewItem, now: datetime.datetime) -> None:
+def review_edit_deadline(review: Review) -> datetime.datetime:
+    """Return when the edit window of ``review`` closes, counted from the first submission of the review.
+
+    Reads ``review.assignment`` and ``review.item.queue``, so callers that list many
+    reviews should select them along.
+    """
+    window = datetime.timedelta(minutes=review.item.queue.edit_window_minutes)
+    first_submitted_at = review.assignment.finished_at if review.assignment else None
+    return (first_submitted_at or review.submitted_at) + window
+
+
+def review_revise_problem(review: Review, *, now: datetime.datetime) -> Conflict | None:
+    """Return the Conflict that stops ``review`` from being revised at ``now``, or None while it may be."""
+    item = review.item
     if not review.is_current:
-        raise Conflict(
+        return Conflict(
             f"Review {review.pk} has been replaced by a later revision or a re-review; revise the current one.",
             code="review_not_current",
         )
     if item.state == ReviewItem.State.DONE:
-        raise Conflict(
-            f"A lead has decided item {item.pk}, so its reviews can no longer change.", code="item_decided"
-        )
-    window = datetime.timedelta(minutes=item.queue.edit_window_minutes)
-    first_submitted_at = review.assignment.finished_at if review.assignment else review.submitted_at
-    if now > first_submitted_at + window:
-        raise Conflict(
+        return Conflict(f"A lead has decided item {item.pk}, so its reviews can no longer change.", code="item_decided")
+    deadline = review_edit_deadline(review)
+    if now > deadline:
+        return Conflict(
             f"The edit window of queue {item.queue.slug!r} ({item.queue.edit_window_minutes} minutes) for "
-            f"review {review.pk} closed at {(first_submitted_at + window).isoformat()}.",
+            f"review {review.pk} closed at {deadline.isoformat()}.",
             code="edit_window_closed",
         )
+    return None
 
 
 @transaction.atomic
@@ -65,7 +76,10 @@ def review_revise(
     if review.reviewer_id != reviewer.pk or review.kind != Review.Kind.REVIEW or not can_review(reviewer, item.queue):
         raise NotFound(f"Review {review.pk} not found among your reviews.")
     now = timezone.now()
-    _check_revisable(review, item, now)
+    review.item = item
+    problem = review_revise_problem(review, now=now)
+    if problem is not None:
+        raise problem
 
     assignment = review.assignment
     review.is_current = False

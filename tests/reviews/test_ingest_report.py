@@ -18,7 +18,7 @@ def make_report(progress: StringIO, *, progress_every: int = 5000) -> tuple[Impo
 
 
 def result(created: int, duplicates: int) -> IngestResult:
-    outcomes = [IngestOutcome(id=n, source="s", external_id=str(n), created=n < created)
+    outcomes = [IngestOutcome(id=n, source="s", external_id=str(n), created=n < created, queue_id=1)
                 for n in range(created + duplicates)]
     return IngestResult(outcomes=tuple(outcomes))
 

@@ -41,8 +41,8 @@ def test_post_one_item(ingest_client, queue, manager):
     assert response.status_code == 201
     stored = ReviewItem.objects.get()
     assert response.json() == {
-        "created": 1, "duplicates": 0,
-        "items": [{"id": stored.pk, "source": "api", "external_id": "t-1", "created": True}],
+        "created": 1, "duplicates": 0, "unqueued": 0,
+        "items": [{"id": stored.pk, "source": "api", "external_id": "t-1", "created": True, "queue": queue.slug}],
     }
     assert stored.queue == queue
     assert stored.response == {"role": "assistant", "content": "Restart the router."}

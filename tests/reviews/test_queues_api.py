@@ -199,6 +199,10 @@ def test_claim_returns_assignment_with_item(reviewer_api, queue):
         "reference_response": None,
         "model": "test-model",
         "metadata": {"channel": "chat"},
+        "is_pairwise": False,
+        "turn_selectable": False,
+        "candidates": [],
+        "selectable_turns": [],
     }
 
 

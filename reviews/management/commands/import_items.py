@@ -1,4 +1,4 @@
-"""``import_items PATH --queue SLUG``: import AI replies from a JSON or JSON Lines file."""
+"""``import_items PATH [--queue SLUG]``: import AI replies from a JSON or JSON Lines file."""
 
 from pathlib import Path
 
@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from bookbag.audit.context import audit_context
 from bookbag.errors import BookbagError
-from reviews.access import can_manage
+from reviews.access import can_manage, is_manager
 from reviews.ingest.formats import FORMAT_NAMES
 from reviews.ingest.importing import BATCH_SIZE, file_import
 from reviews.ingest.reading import FileError
@@ -16,6 +16,10 @@ from reviews.ingest.report import ImportReport
 from reviews.models import Queue
 
 HELP = """Import AI replies to review from a JSON Lines or JSON array file (gzip allowed) into a queue.
+
+Without --queue, each row goes to the first active queue whose routing rules
+and sampling rate take it (only queues the --as user manages). Rows that no
+queue takes are kept without a queue, and the summary counts them.
 
 By default every valid row is imported, and every rejected row is listed with
 its line number (or array index) and reason. The command then exits with
@@ -31,7 +35,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("path", help="JSON Lines or JSON array file, optionally gzip-compressed.")
-        parser.add_argument("--queue", required=True, metavar="SLUG", help="Slug of the queue that receives the items.")
+        parser.add_argument(
+            "--queue", metavar="SLUG",
+            help="Slug of the queue that receives the items; without it, the queues' routing rules choose.",
+        )
         parser.add_argument(
             "--format", default="auto", dest="format_name", metavar="FORMAT",
             help=f"Row format: {', '.join(FORMAT_NAMES)}. The default, auto, detects it from the first row.",
@@ -43,19 +50,22 @@ class Command(BaseCommand):
         parser.add_argument("--strict", action="store_true", help="Write nothing if any row is invalid.")
         parser.add_argument(
             "--as", dest="username", metavar="USERNAME",
-            help="Import as this user, who must manage the queue; the audit history names them.",
+            help="Import as this user, who must manage the queue (or be a manager, without --queue); "
+            "the audit history names them.",
         )
 
-    def handle(self, *args, path: str, queue: str, format_name: str, source: str | None, model: str,
+    def handle(self, *args, path: str, queue: str | None, format_name: str, source: str | None, model: str,
                strict: bool, username: str | None, **options) -> None:
         if format_name not in FORMAT_NAMES:
             raise CommandError(f"Unknown format {format_name!r}; use {', '.join(FORMAT_NAMES)}.")
         file_path = Path(path)
         if not file_path.is_file():
             raise CommandError(f"File {path!r} not found; check the path.")
-        target = Queue.objects.filter(slug=queue).first()
-        if target is None:
-            raise CommandError(f"Queue {queue!r} not found; check the slug or create the queue first.")
+        target = None
+        if queue is not None:
+            target = Queue.objects.filter(slug=queue).first()
+            if target is None:
+                raise CommandError(f"Queue {queue!r} not found; check the slug or create the queue first.")
         actor = self._actor(username, target)
 
         report = ImportReport(out=self.stdout, progress_out=self.stderr)
@@ -76,13 +86,18 @@ class Command(BaseCommand):
             plural = "row was" if report.rejected == 1 else "rows were"
             raise CommandError(f"{report.rejected} {plural} rejected; see the list above.")
 
-    def _actor(self, username: str | None, queue: Queue):
+    def _actor(self, username: str | None, queue: Queue | None):
         if username is None:
             return None
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"User {username!r} not found; check --as.")
-        if not can_manage(user, queue):
+        if queue is None and not is_manager(user):
+            raise CommandError(
+                f"User {username!r} is not a manager, so no queue takes their items; "
+                "give them the manage_workspace permission, or run without --as."
+            )
+        if queue is not None and not can_manage(user, queue):
             raise CommandError(
                 f"User {username!r} does not manage queue {queue.slug!r}; "
                 "make them a manager of the queue, or run without --as."

@@ -1,5 +1,6 @@
 // Reviewer workspace behaviour: lease countdown, time spent, verdict-dependent
-// fields, a live word-level diff of the rewrite, and keyboard shortcuts.
+// fields, the turn or candidate pick, a live word-level diff of the rewrite,
+// and keyboard shortcuts.
 // Plain ES2017 without a build step. Every AI text goes into the page through
 // textContent, never innerHTML.
 (function () {
@@ -107,6 +108,37 @@
       if (pending === null) pending = window.setTimeout(update, 120);
     });
     update();
+    // Diff against another reply from now on, and prefill it while the reviewer has not edited the rewrite.
+    return function setOriginal(text) {
+      if (editor.value.replace(/\r\n?/g, "\n") === originalText) editor.value = text;
+      originalText = text;
+      update();
+    };
+  }
+
+  // On turn-choice and pairwise items, the picked turn or candidate is the reply
+  // under review: highlight it, dim the later turns, and rewrite against it.
+  function setUpReplyChoice(setOriginal) {
+    var data = document.getElementById("reply-choices");
+    if (!data) return;
+    var texts = JSON.parse(data.textContent);
+    function pick(input) {
+      var value = input.value;
+      document.querySelectorAll("[data-turn]").forEach(function (row) {
+        var index = parseInt(row.getAttribute("data-turn"), 10);
+        row.classList.toggle("turn-chosen", String(index) === value);
+        row.classList.toggle("turn-after-chosen", index > parseInt(value, 10));
+      });
+      document.querySelectorAll("[data-candidate]").forEach(function (candidate) {
+        candidate.classList.toggle("candidate-chosen", candidate.getAttribute("data-candidate") === value);
+      });
+      if (setOriginal && Object.prototype.hasOwnProperty.call(texts, value)) setOriginal(texts[value]);
+    }
+    document.addEventListener("change", function (event) {
+      if (event.target.name === "turn_index" || event.target.name === "preferred") pick(event.target);
+    });
+    var checked = document.querySelector("input[name=turn_index]:checked, input[name=preferred]:checked");
+    if (checked) pick(checked);
   }
 
   function setUpVerdictFields(form) {
@@ -174,7 +206,7 @@
     if (!form) return;
     trackTimeSpent(form);
     setUpVerdictFields(form);
-    setUpRewriteDiff(form);
+    setUpReplyChoice(setUpRewriteDiff(form));
     setUpShortcuts(form);
   });
 })();

@@ -1,0 +1,153 @@
+"""Manager actions on the review item changelist: assign to a reviewer, mark as gold, send back for re-review.
+
+Each action calls one service and reports counts with ``message_user``. The
+assign and gold actions first show a page that requests the reviewer or the
+known answer. Only managers get the actions, and the services still check
+that the manager manages every selected item's queue.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.template.response import TemplateResponse
+
+from bookbag.errors import BookbagError
+
+from ..access import is_manager
+from ..models import Queue, Review
+from ..services import assignment_assign, item_mark_gold, items_rereview
+
+CONFIRM_FIELD = "action_confirm"
+# The confirmation page lists this many of the selected items and counts the rest.
+SHOWN_ITEMS = 20
+
+
+class ItemActionPermissionMixin:
+    """Offer the item management actions to managers only."""
+
+    def has_manage_permission(self, request) -> bool:
+        return is_manager(request.user)
+
+
+class AssignForm(forms.Form):
+    reviewer = forms.ModelChoiceField(queryset=None, help_text="A member of the items' queue.")
+
+    def __init__(self, *args, queue: Queue, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["reviewer"]
+        field.queryset = get_user_model().objects.filter(queue_memberships__queue=queue).order_by("username")
+        field.label_from_instance = lambda user: user.get_username()
+        field.error_messages["invalid_choice"] = (
+            f"That user is not a member of queue {queue.slug!r}; choose one of its members, or add them to it first."
+        )
+
+
+class GoldForm(forms.Form):
+    verdict = forms.ChoiceField(choices=Review.Verdict.choices, help_text="The verdict reviewers should reach.")
+    corrected_response = forms.CharField(
+        required=False, strip=False, widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="The known rewrite; required for needs fix, ignored otherwise.",
+    )
+    preferred = forms.ChoiceField(
+        required=False, choices=[("", "—"), *Review.Preference.choices],
+        help_text="On pairwise items, the better candidate; leave empty for single replies.",
+    )
+
+
+def _error_text(error: Exception) -> str:
+    if isinstance(error, BookbagError):
+        return error.message
+    return " ".join(error.messages)
+
+
+def _confirmation_page(modeladmin, request, queryset: QuerySet, *, action_name: str, title: str, summary: str,
+                       form: forms.Form) -> TemplateResponse:
+    select_across = request.POST.get("select_across") == "1"
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "opts": modeladmin.model._meta,
+        "summary": summary,
+        "form": form,
+        "shown_objects": list(queryset[:SHOWN_ITEMS]),
+        "more_count": max(queryset.count() - SHOWN_ITEMS, 0),
+        "select_across": select_across,
+        "selected_ids": [] if select_across else list(queryset.values_list("pk", flat=True)),
+        "action_name": action_name,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "confirm_field": CONFIRM_FIELD,
+    }
+    return TemplateResponse(request, "admin/reviews/reviewitem/action_confirm.html", context)
+
+
+@admin.action(description="Assign to a reviewer", permissions=["manage"])
+def assign_items(modeladmin, request, queryset: QuerySet):
+    """Reserve the selected items for one member of their queue, after a page that requests the reviewer."""
+    queue_ids = set(queryset.values_list("queue_id", flat=True))
+    if len(queue_ids) != 1:
+        modeladmin.message_user(
+            request,
+            f"The selected items belong to {len(queue_ids)} queues; select items of one queue to assign them together.",
+            messages.ERROR,
+        )
+        return None
+    queue = Queue.objects.get(pk=queue_ids.pop())
+    form = AssignForm(request.POST if request.POST.get(CONFIRM_FIELD) else None, queue=queue)
+    if not form.is_valid():
+        summary = f"Reserve the selected items of queue {queue.name} for one of its members, who gets them first."
+        return _confirmation_page(modeladmin, request, queryset, action_name="assign_items",
+                                  title="Assign to a reviewer", summary=summary, form=form)
+
+    reviewer = form.cleaned_data["reviewer"]
+    try:
+        result = assignment_assign(actor=request.user, items=list(queryset), reviewer=reviewer)
+    except (BookbagError, ValidationError) as error:
+        modeladmin.message_user(request, f"Nothing was assigned: {_error_text(error)}", messages.ERROR)
+        return None
+    modeladmin.message_user(
+        request, f"Assigned {len(result.assigned)} item(s) to {reviewer.get_username()}.", messages.SUCCESS
+    )
+    if result.skipped:
+        reasons = "; ".join(result.skipped[item_id] for item_id in sorted(result.skipped))
+        modeladmin.message_user(request, f"Skipped {len(result.skipped)} item(s): {reasons}.", messages.WARNING)
+    return None
+
+
+@admin.action(description="Mark as gold", permissions=["manage"])
+def mark_gold(modeladmin, request, queryset: QuerySet):
+    """Store a known answer for the selected items, after a page that requests it."""
+    form = GoldForm(request.POST if request.POST.get(CONFIRM_FIELD) else None)
+    if not form.is_valid():
+        summary = "Store the known answer of the selected items; reviewers are scored against it without knowing."
+        return _confirmation_page(modeladmin, request, queryset, action_name="mark_gold", title="Mark as gold",
+                                  summary=summary, form=form)
+
+    try:
+        changed = item_mark_gold(actor=request.user, items=list(queryset), **form.cleaned_data)
+    except (BookbagError, ValidationError) as error:
+        modeladmin.message_user(request, f"No item was marked gold: {_error_text(error)}", messages.ERROR)
+        return None
+    unchanged = queryset.count() - changed
+    modeladmin.message_user(
+        request, f"Marked {changed} item(s) as gold; {unchanged} already had this answer.", messages.SUCCESS
+    )
+    return None
+
+
+@admin.action(description="Send back for re-review", permissions=["manage"])
+def send_back(modeladmin, request, queryset: QuerySet):
+    """Return the selected reviewed items to the pool and leave items still open alone."""
+    try:
+        count = items_rereview(actor=request.user, items=list(queryset))
+    except (BookbagError, ValidationError) as error:
+        modeladmin.message_user(request, f"No item was sent back: {_error_text(error)}", messages.ERROR)
+        return None
+    left = queryset.count() - count
+    modeladmin.message_user(
+        request, f"Sent {count} item(s) back for re-review; {left} not yet reviewed were left alone.",
+        messages.SUCCESS,
+    )
+    return None

@@ -1,0 +1,224 @@
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from reviews.models import Assignment, QueueMembership, Review, ReviewItem
+from reviews.services import review_submit
+from tests.factories import (
+    AssignmentFactory,
+    ManagerFactory,
+    MembershipFactory,
+    QueueFactory,
+    ReviewItemFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+ITEMS = reverse("admin:reviews_reviewitem_changelist")
+
+
+def _choose(client, action: str, ids: list[int]):
+    return client.post(ITEMS, {"action": action, "_selected_action": ids, "index": 0})
+
+
+def _confirm(client, action: str, ids: list[int], **fields):
+    return client.post(ITEMS, {"action": action, "_selected_action": ids, "action_confirm": "yes", **fields})
+
+
+def _messages(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    client.force_login(manager)
+    return client
+
+
+def _reviewed_item(queue, reviewer) -> ReviewItem:
+    item = ReviewItemFactory(queue=queue)
+    assignment = AssignmentFactory(item=item, reviewer=reviewer)
+    review_submit(assignment=assignment, reviewer=reviewer, verdict="approved")
+    item.refresh_from_db()
+    return item
+
+
+def test_assign_page_offers_queue_members(manager_client, queue, reviewer):
+    outsider = UserFactory(username="not-a-member")
+    item = ReviewItemFactory(queue=queue)
+
+    response = _choose(manager_client, "assign_items", [item.pk])
+
+    assert response.status_code == 200
+    assert response.templates[0].name == "admin/reviews/reviewitem/action_confirm.html"
+    choices = [user.pk for user in response.context["form"].fields["reviewer"].queryset]
+    assert reviewer.pk in choices
+    assert outsider.pk not in choices
+    assert Assignment.objects.count() == 0
+
+
+def test_assign_reserves_items(manager_client, queue, reviewer):
+    items = ReviewItemFactory.create_batch(2, queue=queue)
+
+    response = _confirm(manager_client, "assign_items", [item.pk for item in items], reviewer=reviewer.pk)
+
+    assert response.status_code == 302
+    reserved = Assignment.objects.filter(reviewer=reviewer, state=Assignment.State.RESERVED)
+    assert sorted(reserved.values_list("item_id", flat=True)) == sorted(item.pk for item in items)
+    assert "Assigned 2 item(s) to reviewer." in _messages(response)
+
+
+def test_assign_rejects_non_member(manager_client, queue):
+    outsider = UserFactory(username="not-a-member")
+    item = ReviewItemFactory(queue=queue)
+
+    response = _confirm(manager_client, "assign_items", [item.pk], reviewer=outsider.pk)
+
+    assert response.status_code == 200
+    error = response.context["form"].errors["reviewer"][0]
+    assert f"not a member of queue {queue.slug!r}" in error
+    assert Assignment.objects.count() == 0
+
+
+def test_assign_rejects_several_queues(manager_client, queue, reviewer, manager):
+    other = QueueFactory()
+    MembershipFactory(queue=other, user=manager, role=QueueMembership.Role.MANAGER)
+    items = [ReviewItemFactory(queue=queue), ReviewItemFactory(queue=other)]
+
+    response = _confirm(manager_client, "assign_items", [item.pk for item in items], reviewer=reviewer.pk)
+
+    assert response.status_code == 302
+    assert "The selected items belong to 2 queues" in _messages(response)[0]
+    assert Assignment.objects.count() == 0
+
+
+def test_assign_reports_skipped_items(manager_client, queue, reviewer):
+    reviewed = _reviewed_item(queue, reviewer)
+    open_item = ReviewItemFactory(queue=queue)
+
+    response = _confirm(manager_client, "assign_items", [reviewed.pk, open_item.pk], reviewer=reviewer.pk)
+
+    messages = _messages(response)
+    assert "Assigned 1 item(s) to reviewer." in messages
+    assert messages[1].startswith("Skipped 1 item(s):")
+    assert f"item {reviewed.pk} is reviewed" in messages[1]
+
+
+def test_assign_refuses_queue_not_managed(client, queue, reviewer):
+    other_manager = ManagerFactory(username="other-manager")
+    MembershipFactory(queue=queue, user=other_manager, role=QueueMembership.Role.REVIEWER)
+    item = ReviewItemFactory(queue=queue)
+    client.force_login(other_manager)
+
+    response = _confirm(client, "assign_items", [item.pk], reviewer=reviewer.pk)
+
+    assert "Nothing was assigned: You do not manage queue" in _messages(response)[0]
+    assert Assignment.objects.count() == 0
+
+
+def test_reviewer_has_no_item_actions(client, reviewer, queue):
+    ReviewItemFactory(queue=queue)
+    client.force_login(reviewer)
+
+    content = client.get(ITEMS).content.decode()
+
+    assert "assign_items" not in content
+    assert "mark_gold" not in content
+    assert "send_back" not in content
+
+
+def test_reviewer_cannot_post_action(client, reviewer, queue):
+    item = ReviewItemFactory(queue=queue)
+    client.force_login(reviewer)
+
+    _confirm(client, "send_back", [item.pk])
+    _confirm(client, "mark_gold", [item.pk], verdict="approved")
+
+    item.refresh_from_db()
+    assert item.is_gold is False
+    assert item.state == ReviewItem.State.PENDING
+
+
+def test_manager_sees_item_actions(manager_client, queue):
+    ReviewItemFactory(queue=queue)
+
+    content = manager_client.get(ITEMS).content.decode()
+
+    assert 'value="assign_items"' in content
+    assert 'value="mark_gold"' in content
+    assert 'value="send_back"' in content
+
+
+def test_mark_gold_asks_for_answer(manager_client, queue):
+    item = ReviewItemFactory(queue=queue)
+
+    response = _choose(manager_client, "mark_gold", [item.pk])
+
+    assert response.status_code == 200
+    assert 'name="verdict"' in response.content.decode()
+    item.refresh_from_db()
+    assert item.is_gold is False
+
+
+def test_mark_gold_stores_answer(manager_client, queue):
+    items = ReviewItemFactory.create_batch(2, queue=queue)
+
+    response = _confirm(
+        manager_client, "mark_gold", [item.pk for item in items], verdict="needs_fix",
+        corrected_response="Check the cable first.",
+    )
+
+    assert "Marked 2 item(s) as gold; 0 already had this answer." in _messages(response)
+    for item in items:
+        item.refresh_from_db()
+        assert item.is_gold is True
+        assert item.gold_verdict == Review.Verdict.NEEDS_FIX
+        assert item.gold_corrected_response == "Check the cable first."
+
+
+def test_mark_gold_rejects_missing_rewrite(manager_client, queue):
+    item = ReviewItemFactory(queue=queue)
+
+    response = _confirm(manager_client, "mark_gold", [item.pk], verdict="needs_fix", corrected_response="")
+
+    assert "No item was marked gold: A needs_fix gold answer requires the corrected response text." in _messages(response)
+    item.refresh_from_db()
+    assert item.is_gold is False
+
+
+def test_send_back_reopens_reviewed(manager_client, queue, reviewer):
+    reviewed = _reviewed_item(queue, reviewer)
+    open_item = ReviewItemFactory(queue=queue)
+
+    response = _confirm(manager_client, "send_back", [reviewed.pk, open_item.pk])
+
+    assert "Sent 1 item(s) back for re-review; 1 not yet reviewed were left alone." in _messages(response)
+    reviewed.refresh_from_db()
+    assert reviewed.state == ReviewItem.State.PENDING
+    assert reviewed.final_review is None
+    assert Review.objects.get(item=reviewed).is_current is False
+
+
+def test_send_back_refuses_queue_not_managed(client, queue, reviewer):
+    reviewed = _reviewed_item(queue, reviewer)
+    other_manager = ManagerFactory(username="other-manager")
+    MembershipFactory(queue=queue, user=other_manager, role=QueueMembership.Role.LEAD)
+    client.force_login(other_manager)
+
+    response = _confirm(client, "send_back", [reviewed.pk])
+
+    assert "No item was sent back: You do not manage queue" in _messages(response)[0]
+    reviewed.refresh_from_db()
+    assert reviewed.state == ReviewItem.State.REVIEWED
+
+
+def test_assign_page_query_count_is_flat(manager_client, queue, reviewer, django_assert_num_queries):
+    few = [item.pk for item in ReviewItemFactory.create_batch(2, queue=queue)]
+    many = few + [item.pk for item in ReviewItemFactory.create_batch(8, queue=queue)]
+    _choose(manager_client, "assign_items", few)
+
+    with django_assert_num_queries(14) as few_queries:
+        _choose(manager_client, "assign_items", few)
+    with django_assert_num_queries(len(few_queries.captured_queries)):
+        _choose(manager_client, "assign_items", many)
