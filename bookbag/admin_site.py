@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.http import Http404
 
+from bookbag.admin_pagination import LimitedCountPaginator
 from bookbag.audit.models import AuditEvent
 
 # The history page lists this many of an object's latest audit events; the audit event list has the rest.
@@ -53,7 +54,11 @@ class ScopedModelAdmin(admin.ModelAdmin):
     Django's admin redirects to the index with a message for a missing
     object. A 404 instead hides whether an object out of the user's
     reach exists. The history page also lists the object's audit events.
+    Changelists count at most LimitedCountPaginator's limit of rows.
     """
+
+    paginator = LimitedCountPaginator
+    show_full_result_count = False
 
     def has_module_permission(self, request) -> bool:
         # Django asks for a model permission here, which Bookbag's roles do not grant.

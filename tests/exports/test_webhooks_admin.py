@@ -147,7 +147,7 @@ def test_delivery_list_query_count_is_flat(client, manager, rows, django_assert_
         _delivery(endpoint, attempt=attempt + 1)
     client.force_login(manager)
 
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         response = client.get(DELIVERIES)
 
     assert len(response.context["cl"].result_list) == rows

@@ -55,7 +55,7 @@ def test_changelist_query_count_is_flat(client, manager, rows, django_assert_num
         MembershipFactory(queue=QueueFactory(), user=manager, role=QueueMembership.Role.MANAGER)
     client.force_login(manager)
 
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = client.get(CHANGELIST)
 
     assert len(response.context["cl"].result_list) == rows

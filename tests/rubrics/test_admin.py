@@ -222,7 +222,7 @@ def test_changelist_query_count_is_flat(client, rows, django_assert_num_queries)
         CriterionFactory(rubric=RubricFactory(created_by=author))
     client.force_login(UserFactory(username="root", is_superuser=True))
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         response = client.get(CHANGELIST)
 
     assert len(response.context["cl"].result_list) == rows
