@@ -63,6 +63,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="Concurrent reviewer processes, each with its own connection (default: 16).")
     parser.add_argument("--claims", type=int, default=200,
                         help="Claims (each followed by a submit) per reviewer and size (default: 200).")
+    parser.add_argument("--think-ms", type=float, default=0.0,
+                        help="Mean time, in ms, a reviewer spends on an item between claim and submit; each pause "
+                             "is drawn uniformly from 0.5 to 1.5 times it (default: 0, no pause: a stress test).")
     parser.add_argument("--server", default=DEFAULT_SERVER,
                         help=f"PostgreSQL server URL without a database name (default: {DEFAULT_SERVER}).")
     parser.add_argument("--explain", action="store_true",
@@ -77,6 +80,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"invalid --server {args.server!r}: leave out the database name; the script uses {DATABASE_NAME}")
     if not 1 <= args.reviewers <= 64:
         parser.error(f"invalid --reviewers {args.reviewers}: use 1 to 64")
+    if args.think_ms < 0:
+        parser.error(f"invalid --think-ms {args.think_ms}: use 0 or a positive time in ms")
     if args.claims < 1:
         parser.error(f"invalid --claims {args.claims}: use a positive count")
     try:
@@ -202,7 +207,8 @@ def _queue_reset(url: str, *, queue_id: int, size: int) -> float:
     return time.perf_counter() - started
 
 
-def _reviewer_run(reviewer_index: int, queue_id: int, claims: int, start_at: float) -> dict[str, Any]:
+def _reviewer_run(reviewer_index: int, queue_id: int, claims: int, start_at: float,
+                  think_ms: float = 0.0) -> dict[str, Any]:
     """Claim and submit ``claims`` times as one reviewer; return claim and submit latencies and item ids.
 
     Runs in a worker process: Django is set up here, so the process opens its own connection.
@@ -215,6 +221,10 @@ def _reviewer_run(reviewer_index: int, queue_id: int, claims: int, start_at: flo
     from reviews.models import Queue
     from reviews.services import assignment_claim, review_submit
 
+    import random
+
+    # Seeded per reviewer, so a rerun pauses for the same times.
+    pauses = random.Random(reviewer_index)
     reviewer = get_user_model().objects.get(username=f"{REVIEWER_PREFIX}{reviewer_index}")
     queue = Queue.objects.select_related("rubric").get(pk=queue_id)
     claim_ms, submit_ms, item_ids, empty = [], [], [], 0
@@ -228,8 +238,11 @@ def _reviewer_run(reviewer_index: int, queue_id: int, claims: int, start_at: flo
             empty += 1
             continue
         item_ids.append(assignment.item_id)
+        if think_ms:
+            time.sleep(think_ms * pauses.uniform(0.5, 1.5) / 1000)
+        submitting = time.perf_counter()
         review_submit(assignment=assignment, reviewer=reviewer, verdict="approved", time_spent_seconds=1)
-        submit_ms.append((time.perf_counter() - claimed) * 1000)
+        submit_ms.append((time.perf_counter() - submitting) * 1000)
     return {"claim_ms": claim_ms, "submit_ms": submit_ms, "item_ids": item_ids, "empty": empty}
 
 
@@ -262,14 +275,14 @@ def _round_measure(*, queue_id: int, size: int, args: argparse.Namespace) -> dic
     with context.Pool(args.reviewers) as pool:
         # Five seconds lets every spawned process import Django before the common start.
         start_at = time.time() + 5.0
-        jobs = [(index, queue_id, args.claims, start_at) for index in range(args.reviewers)]
+        jobs = [(index, queue_id, args.claims, start_at, args.think_ms) for index in range(args.reviewers)]
         runs = pool.starmap(_reviewer_run, jobs)
         wall_seconds = time.time() - start_at
     claim_ms = [value for run in runs for value in run["claim_ms"]]
     submit_ms = [value for run in runs for value in run["submit_ms"]]
     item_counts = Counter(item_id for run in runs for item_id in run["item_ids"])
     return {
-        "items": size, "reviewers": args.reviewers, "claims": len(claim_ms),
+        "items": size, "reviewers": args.reviewers, "think_ms": args.think_ms, "claims": len(claim_ms),
         "empty_claims": sum(run["empty"] for run in runs),
         "claim_p50_ms": _percentile(claim_ms, 0.50), "claim_p95_ms": _percentile(claim_ms, 0.95),
         "claim_max_ms": max(claim_ms),
@@ -304,13 +317,13 @@ def _claim_plan(queue_id: int) -> str:
 
 def _markdown(results: list[dict[str, Any]], *, machine: dict[str, str], command: str, uptime: str) -> str:
     lines = [
-        "| items | reviewers | claims | claim p50 (ms) | claim p95 (ms) | claim max (ms) | submit p50 (ms) "
+        "| items | reviewers | think (ms) | claims | claim p50 (ms) | claim p95 (ms) | claim max (ms) | submit p50 (ms) "
         "| submit p95 (ms) | claims/s | duplicates (seen / in DB) | empty claims |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for result in results:
         lines.append(
-            f"| {result['items']:,} | {result['reviewers']} | {result['claims']:,} | {result['claim_p50_ms']:.1f} "
+            f"| {result['items']:,} | {result['reviewers']} | {result['think_ms']:g} | {result['claims']:,} | {result['claim_p50_ms']:.1f} "
             f"| {result['claim_p95_ms']:.1f} | {result['claim_max_ms']:.1f} | {result['submit_p50_ms']:.1f} "
             f"| {result['submit_p95_ms']:.1f} | {result['claims_per_second']:.0f} "
             f"| {result['duplicates_seen']} / {result['duplicates_in_database']} | {result['empty_claims']} |"
