@@ -9,3 +9,6 @@ urlpatterns = [
     path("api/v1/", include("bookbag.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
 ]
+
+handler404 = "bookbag.api.errors.not_found"
+handler500 = "bookbag.api.errors.server_error"
