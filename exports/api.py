@@ -19,6 +19,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from bookbag.api.routers import router
+from bookbag.api.throttling import EXPORT
 from bookbag.errors import PermissionDenied
 from bookbag.tokens.permissions import HasScope
 from reviews.access import is_manager
@@ -116,6 +117,7 @@ class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     lookup_value_regex = r"\d+"
     permission_classes = [IsAuthenticated, HasScope]
     required_scopes = {"default": "export"}
+    throttle_scopes = {"create": EXPORT, "rerun": EXPORT}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

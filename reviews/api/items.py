@@ -23,6 +23,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from bookbag.api.routers import router
+from bookbag.api.throttling import INGEST
 from bookbag.errors import NotFound
 from bookbag.tokens.models import Scope
 from bookbag.tokens.permissions import HasScope
@@ -148,6 +149,7 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     serializer_class = ReviewItemSerializer
     permission_classes = [IsAuthenticated, HasScope]
     required_scopes = {"default": Scope.READ, "create": Scope.INGEST}
+    throttle_scopes = {"create": INGEST}
     filterset_class = ItemFilter
     parser_classes = [JSONParser]
 
