@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "bookbag.audit",
     "bookbag.tokens",
     "rubrics",
@@ -138,7 +139,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "bookbag.api.pagination.CreatedCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "bookbag.api.schema.BookbagAutoSchema",
     "EXCEPTION_HANDLER": "bookbag.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["bookbag.api.throttling.ActionScopedRateThrottle"],
     # Requests per user: each ingest request carries up to 1,000 items, and each export request starts a build.
@@ -153,6 +154,17 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Ingest AI replies, review them and export training bundles.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several fields share a name but not their choices, so each choice set gets its own name here.
+    "ENUM_NAME_OVERRIDES": {
+        "ExportKindEnum": "exports.formats.kind_choices",
+        "WebhookEventEnum": "exports.models.WebhookEndpoint.Event",
+        "CriterionKindEnum": "rubrics.models.Criterion.Kind",
+        "ReviewKindEnum": "reviews.models.Review.Kind",
+    },
+    # Swagger UI at /api/docs/ loads its scripts and styles from drf-spectacular-sidecar's static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Celery: without a broker URL, tasks run in-process when they are sent.
