@@ -22,6 +22,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from bookbag.api.filters import DateTimeFilter
 from bookbag.api.routers import router
 from bookbag.api.throttling import INGEST
 from bookbag.errors import NotFound
@@ -61,8 +62,8 @@ class ItemFilter(django_filters.FilterSet):
     source = django_filters.CharFilter()
     external_id = django_filters.CharFilter()
     model = django_filters.CharFilter()
-    created_after = django_filters.IsoDateTimeFilter(help_text="Created at or after this ISO 8601 time.")
-    created_before = django_filters.IsoDateTimeFilter(help_text="Created before this ISO 8601 time.")
+    created_after = DateTimeFilter(help_text="Created at or after this ISO 8601 time.")
+    created_before = DateTimeFilter(help_text="Created before this ISO 8601 time.")
 
     def filter_queryset(self, queryset):
         values = {name: value for name, value in self.form.cleaned_data.items() if value not in (None, "")}

@@ -108,6 +108,8 @@ def test_list_route_rejects_bad_paging(name, parameter, value, message, manager_
     [
         ("/api/v1/items/", "state", "finished"),
         ("/api/v1/items/", "created_after", "yesterday"),
+        # Valid ISO 8601, but before the year 1 once converted to UTC.
+        ("/api/v1/items/", "created_before", "0001-01-01T00:00:00+05:00"),
         ("/api/v1/queues/", "is_active", "maybe"),
         ("/api/v1/queues/", "blind", "yes"),
         ("/api/v1/rubrics/", "version", "0"),
@@ -200,3 +202,13 @@ def test_deliveries_of_other_managers_endpoint_is_404(manager_api):
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_item_time_filter_takes_any_offset(manager_api, queue):
+    """PostgreSQL rejects offsets beyond 15:59, so the filter converts every time to UTC first."""
+    ReviewItemFactory(queue=queue)
+
+    response = manager_api.get("/api/v1/items/", {"created_after": "2001-08-03T09:55:25+20:10"})
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 1
