@@ -7,6 +7,7 @@ from bookbag.settings.base import cache_config, throttle_rate
 from exports.models import ExportJob
 from reviews.models import QueueMembership, ReviewItem
 from tests.api_clients import token_client
+from tests.conftest import skip_or_fail
 from tests.factories import ManagerFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -168,3 +169,31 @@ def test_cache_url_selects_redis():
 
     assert config["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert config["LOCATION"] == "redis://127.0.0.1:6379/2"
+
+
+def test_redis_cache_holds_throttle_counts(rates, settings, manager, queue):
+    """With a Redis cache, as CACHE_URL or REDIS_URL sets up, the counts live in Redis."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError:
+        skip_or_fail("needs Redis at 127.0.0.1:6379")
+    settings.CACHES = {"default": {**cache_config(url), "KEY_PREFIX": "bookbag-throttle-test"}}
+    rates(ingest="1/min")
+    client = token_client(manager)
+
+    server = redis.Redis.from_url(url)
+    try:
+        first = client.post(ITEMS_URL, item(queue, "r-0"), format="json")
+        second = client.post(ITEMS_URL, item(queue, "r-1"), format="json")
+        stored = server.keys("bookbag-throttle-test:*throttle_ingest_*")
+    finally:
+        # Deletes only this test's keys; cache.clear() would empty the whole Redis database.
+        for key in server.keys("bookbag-throttle-test:*"):
+            server.delete(key)
+
+    assert first.status_code == 201
+    assert second.status_code == 429
+    assert len(stored) == 1
