@@ -34,7 +34,7 @@ ERROR_DESCRIPTIONS = {
     "403": "The token lacks the scope this operation needs, or the role does not allow it.",
     "404": "Not found, or outside the queues and jobs the user may see.",
     "409": "Conflicts with the current state (for example a queue with items, or a job not built yet).",
-    "415": "The request body is not JSON.",
+    "415": "The request's Content-Type is not one this operation accepts; send application/json.",
     "429": "Too many requests: retry after the number of seconds in `Retry-After`.",
 }
 RETRY_AFTER_HEADER = {
