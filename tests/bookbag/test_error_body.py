@@ -205,3 +205,11 @@ def test_integrity_error_answers_conflict_without_sql(settings):
     for sql_word in ("insert", "constraint", "rubrics_rubric", "integrityerror"):
         assert sql_word not in body
     assert Rubric.objects.filter(slug="raced").count() == 1
+
+
+@pytest.mark.urls("tests.bookbag.failing_urls")
+def test_unexpected_exception_reaches_debug_page_with_debug_on(settings):
+    settings.DEBUG = True
+
+    with pytest.raises(RuntimeError, match=SECRET_TEXT):
+        APIClient().get("/api/v1/test-crash/")
