@@ -9,6 +9,7 @@ The webhook endpoints are in ``exports.webhooks.api``.
 
 from typing import Any
 
+import django_filters
 from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -18,12 +19,14 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from bookbag.api.negotiation import FormatFilterNegotiation
 from bookbag.api.routers import router
+from bookbag.api.throttling import EXPORT
 from bookbag.errors import PermissionDenied
 from bookbag.tokens.permissions import HasScope
 from reviews.access import is_manager
 
-from .formats import format_names, kind_choices
+from .formats import format_choices, format_names, kind_choices
 from .models import ExportJob
 from .options import OPTION_KEYS
 from .selectors import export_job_list
@@ -108,6 +111,18 @@ class ExportJobSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request else url
 
 
+class ExportJobFilter(django_filters.FilterSet):
+    """The export list's query parameters, the same as the admin's list filters."""
+
+    state = django_filters.ChoiceFilter(choices=ExportJob.State.choices)
+    kind = django_filters.ChoiceFilter(choices=kind_choices())
+    format = django_filters.ChoiceFilter(choices=format_choices())
+
+    class Meta:
+        model = ExportJob
+        fields = ["state", "kind", "format"]
+
+
 class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Export jobs of the authenticated manager. Other users' jobs return 404."""
 
@@ -116,6 +131,9 @@ class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     lookup_value_regex = r"\d+"
     permission_classes = [IsAuthenticated, HasScope]
     required_scopes = {"default": "export"}
+    throttle_scopes = {"create": EXPORT, "rerun": EXPORT}
+    filterset_class = ExportJobFilter
+    content_negotiation_class = FormatFilterNegotiation
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -177,7 +177,12 @@ def _moment(raw: dict[str, Any], key: str) -> datetime.datetime | None:
         )
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed, datetime.UTC)
-    return parsed.astimezone(datetime.UTC)
+    try:
+        return parsed.astimezone(datetime.UTC)
+    except OverflowError:
+        raise ValidationError(
+            {key: f"{key} {value!r} is out of range; use a time between the years 1 and 9999 in UTC."}
+        ) from None
 
 
 def _since_export_clean(requester, value: Any) -> int | None:

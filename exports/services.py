@@ -115,7 +115,9 @@ def _job_create(requester, *, kind: str, format: str, filters: ExportFilters, op
         requester=requester, kind=kind, format=format, filters=filters.as_json(), options=options.as_json(),
         idempotency_key=idempotency_key, rerun_of=rerun_of,
     )
-    job.full_clean()
+    # The database checks the idempotency key: a concurrent request that took it first
+    # makes save() raise IntegrityError, which export_request turns into that request's job.
+    job.full_clean(validate_constraints=False)
     job.save()
     job.queues.set(queues)
     audit_record(actor=requester, action="export.request", instance=job, after=snapshot(job, JOB_FIELDS))

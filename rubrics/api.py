@@ -1,16 +1,28 @@
 """``/api/v1/rubrics/``: rubric versions for managers, read access for their reviewers."""
 
+import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.permissions import IsAuthenticated
 
+from bookbag.api.filters import IdFilter
 from bookbag.api.routers import router
 from bookbag.tokens.models import Scope
 from bookbag.tokens.permissions import HasScope
 from reviews.access import rubrics_visible
 
+from .models import Rubric
 from .serializers import RubricSerializer
 from .services import rubric_delete
+
+
+class RubricFilter(django_filters.FilterSet):
+    slug = django_filters.CharFilter()
+    version = IdFilter(help_text="Version number, from 1.")
+
+    class Meta:
+        model = Rubric
+        fields = ["slug", "version"]
 
 
 @extend_schema_view(
@@ -31,7 +43,7 @@ class RubricViewSet(viewsets.ModelViewSet):
         "partial_update": Scope.MANAGE,
         "destroy": Scope.MANAGE,
     }
-    filterset_fields = ["slug", "version"]
+    filterset_class = RubricFilter
 
     def get_queryset(self):
         return rubrics_visible(self.request.user).prefetch_related("criteria")

@@ -34,6 +34,14 @@ def pytest_runtest_setup(item):
             skip_or_fail("needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/bookbag")
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Start every test with no throttle counts, because user ids repeat across rolled-back tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def manager(db):
     return ManagerFactory(username="manager")

@@ -1,13 +1,41 @@
-"""One error body for the whole API: ``{"code", "message", "errors"}``."""
+"""One error body for the whole API: ``{"code", "message", "errors"}``.
 
+DRF views send every exception through ``exception_handler``. Errors raised
+outside a view (an unknown URL, a crash in middleware) reach Django's
+``handler404`` and ``handler500``, which ``bookbag.urls`` points at
+``not_found`` and ``server_error`` so that API paths get the same body.
+"""
+
+import logging
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.db import IntegrityError
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from bookbag.errors import BookbagError
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+SERVER_ERROR_MESSAGE = (
+    "The server failed to handle this request; nothing was changed. "
+    "Retry later, and report the time of the request if the error persists."
+)
+INTEGRITY_MESSAGE = (
+    "The request clashes with a row another request stored at the same time (a unique value is taken); "
+    "read the current state and retry."
+)
+
+
+def error_body(code: str, message: str, errors: dict | None = None) -> dict:
+    return {"code": code, "message": message, "errors": errors or {}}
 
 
 def _django_validation_errors(error: DjangoValidationError) -> dict:
@@ -37,15 +65,46 @@ def _first_error(detail, path: str = "") -> tuple[str, str] | None:
     return path, str(detail)
 
 
+def _api_exception_message(exc: exceptions.APIException) -> str:
+    if isinstance(exc, exceptions.NotAuthenticated):
+        return f"{exc.detail} Send the header 'Authorization: Token <key>'; create_token prints a key."
+    if isinstance(exc, exceptions.Throttled):
+        return (
+            f"Too many requests to this endpoint; retry after {exc.wait or 1:.0f} seconds "
+            "(the Retry-After header has the same value)."
+        )
+    return str(exc.detail)
+
+
+def _unexpected_error(exc: Exception, context) -> Response | None:
+    """Return 409 for an IntegrityError and 500 for any other unexpected exception, never with its text.
+
+    With DEBUG on, other exceptions return None, so that DRF re-raises them
+    and Django shows its debug page with the traceback.
+    """
+    if settings.DEBUG and not isinstance(exc, IntegrityError):
+        return None
+    set_rollback()
+    view = context.get("view")
+    extra = {"view": type(view).__name__ if view else None}
+    if isinstance(exc, IntegrityError):
+        logger.warning("api.integrity_error", extra=extra, exc_info=exc)
+        return Response(error_body("conflict", INTEGRITY_MESSAGE), status=status.HTTP_409_CONFLICT)
+    logger.error("api.server_error", extra=extra, exc_info=exc)
+    return Response(error_body("server_error", SERVER_ERROR_MESSAGE), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
 def exception_handler(exc, context):
-    """Map service errors and DRF errors onto the one error body."""
+    """Map service errors, DRF errors and unexpected exceptions onto the one error body."""
     if isinstance(exc, BookbagError):
-        return Response({"code": exc.code, "message": exc.message, "errors": {}}, status=exc.status_code)
+        set_rollback()
+        return Response(error_body(exc.code, exc.message), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
+        set_rollback()
         errors = _django_validation_errors(exc)
         first = next(iter(errors.values()))[0]
         code = getattr(exc, "code", None) or "invalid"
-        return Response({"code": code, "message": first, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(error_body(code, first, errors), status=status.HTTP_400_BAD_REQUEST)
 
     # DRF also handles Django's Http404 and PermissionDenied. Converting them here gives them the same body.
     if isinstance(exc, Http404):
@@ -55,17 +114,28 @@ def exception_handler(exc, context):
 
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None
+        return _unexpected_error(exc, context)
     if isinstance(exc, exceptions.ValidationError):
         detail = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
         path, first = _first_error(detail) or ("", "Invalid input.")
         message = first if path in ("", "non_field_errors") else f"{path}: {first}"
-        response.data = {"code": "invalid", "message": message, "errors": detail}
-    elif isinstance(exc, exceptions.APIException):
+        response.data = error_body("invalid", message, detail)
+    else:
         codes = exc.get_codes()
-        response.data = {
-            "code": codes if isinstance(codes, str) else "error",
-            "message": str(exc.detail),
-            "errors": {},
-        }
+        response.data = error_body(codes if isinstance(codes, str) else "error", _api_exception_message(exc))
     return response
+
+
+def not_found(request, exception=None):
+    """Return the error body for an unknown URL under ``/api/``, and Django's 404 page for any other."""
+    if not request.path.startswith(API_PREFIX):
+        return defaults.page_not_found(request, exception)
+    message = f"No API endpoint at {request.path}; the schema at /api/schema/ lists every endpoint."
+    return JsonResponse(error_body("not_found", message), status=status.HTTP_404_NOT_FOUND)
+
+
+def server_error(request):
+    """Return the error body for a crash outside a DRF view under ``/api/``, and Django's 500 page for any other."""
+    if not request.path.startswith(API_PREFIX):
+        return defaults.server_error(request)
+    return JsonResponse(error_body("server_error", SERVER_ERROR_MESSAGE), status=status.HTTP_500_INTERNAL_SERVER_ERROR)

@@ -4,9 +4,11 @@ With nothing set, Bookbag runs on a SQLite file, runs Celery tasks in-process
 and keeps files under ``var/`` in the project folder.
 """
 
+import re
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -27,6 +29,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "bookbag.audit",
     "bookbag.tokens",
     "rubrics",
@@ -76,11 +79,38 @@ def database_config(url: str) -> dict:
     return config
 
 
+def cache_config(url: str) -> dict:
+    """Build the ``default`` cache: local memory when ``url`` is empty, else the URL's backend (Redis for redis://)."""
+    if not url:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "bookbag"}
+    return environ.Env.cache_url_config(url)
+
+
+THROTTLE_RATE_PATTERN = re.compile(r"^\d+/(s|sec|m|min|h|hour|d|day)$")
+
+
+def throttle_rate(variable: str, default: str) -> str | None:
+    """Read a rate such as ``120/min`` from ``variable``; ``off`` turns the limit off (None)."""
+    value = env(variable, default=default).strip()
+    if value.lower() == "off":
+        return None
+    if not THROTTLE_RATE_PATTERN.match(value):
+        raise ImproperlyConfigured(
+            f"{variable}={value!r} is not a rate; use a count per period such as 120/min "
+            "(periods: s, min, hour, day), or off."
+        )
+    return value
+
+
 DATABASES = {
     "default": database_config(
         env("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'bookbag.sqlite3'}")
     )
 }
+# The cache holds the API's request counts for throttling. Each process has its own local-memory
+# cache unless CACHE_URL (or REDIS_URL) names a shared one, so set it when several processes serve the API.
+CACHES = {"default": cache_config(env("CACHE_URL", default="") or env("REDIS_URL", default=""))}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -109,8 +139,14 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "bookbag.api.pagination.CreatedCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "bookbag.api.schema.BookbagAutoSchema",
     "EXCEPTION_HANDLER": "bookbag.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["bookbag.api.throttling.ActionScopedRateThrottle"],
+    # Requests per user: each ingest request carries up to 1,000 items, and each export request starts a build.
+    "DEFAULT_THROTTLE_RATES": {
+        "ingest": throttle_rate("BOOKBAG_THROTTLE_INGEST", "120/min"),
+        "export": throttle_rate("BOOKBAG_THROTTLE_EXPORT", "60/hour"),
+    },
 }
 
 SPECTACULAR_SETTINGS = {
@@ -118,6 +154,17 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Ingest AI replies, review them and export training bundles.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several fields share a name but not their choices, so each choice set gets its own name here.
+    "ENUM_NAME_OVERRIDES": {
+        "ExportKindEnum": "exports.formats.kind_choices",
+        "WebhookEventEnum": "exports.models.WebhookEndpoint.Event",
+        "CriterionKindEnum": "rubrics.models.Criterion.Kind",
+        "ReviewKindEnum": "reviews.models.Review.Kind",
+    },
+    # Swagger UI at /api/docs/ loads its scripts and styles from drf-spectacular-sidecar's static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Celery: without a broker URL, tasks run in-process when they are sent.

@@ -8,4 +8,5 @@ DATABASES = {"default": database_config(env("DATABASE_URL", default="sqlite://:m
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_BROKER_URL = "memory://localhost//"
 CELERY_TASK_ALWAYS_EAGER = True
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "bookbag-test"}}
 LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -1,18 +1,24 @@
-"""API token admin: list tokens and revoke them. Keys are shown once at creation, digests never."""
+"""API token admin: create, list and revoke tokens. Keys are shown once at creation, digests never."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
 
 from bookbag.admin_site import ReadOnlyAdminMixin, ScopedModelAdmin
 
+from .forms import ApiTokenCreateForm
 from .models import ApiToken
-from .services import token_revoke
+from .services import token_create, token_revoke
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
-    """Each user sees and revokes their own tokens; superusers see and revoke every token.
+    """Each user creates, sees and revokes their own tokens; superusers do so for every user.
 
-    Tokens are created with the ``create_token`` command, which prints the key.
+    The add page calls ``token_create`` and returns the key in that response
+    only: it is not stored, logged or put in a message. Tokens cannot be
+    changed; revoke one and create another. The ``create_token`` command
+    creates tokens too.
     """
 
     list_display = ("prefix", "name", "user", "scopes", "created_at", "last_used_at", "revoked_at", "active")
@@ -31,6 +37,29 @@ class ApiTokenAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
 
     def has_view_permission(self, request, obj=None) -> bool:
         return True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ApiTokenCreateForm(request.POST if request.method == "POST" else None, requester=request.user)
+        if form.is_bound and form.is_valid():
+            try:
+                token, key = token_create(
+                    user=form.cleaned_data["user"], scopes=form.cleaned_data["scopes"] or None,
+                    name=form.cleaned_data["name"], actor=request.user,
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                return self._render(request, "created.html", "API token created", token=token, key=key)
+        return self._render(request, "add.html", "Create API token", form=form)
+
+    def _render(self, request, template: str, title: str, **context) -> TemplateResponse:
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "title": title, **context}
+        return TemplateResponse(request, f"admin/tokens/apitoken/{template}", context)
 
     def has_revoke_permission(self, request) -> bool:
         return request.user.is_active and request.user.is_staff

@@ -5,11 +5,14 @@ endpoints, and ``GET webhooks/{id}/deliveries/`` lists their delivery
 attempts, newest first. Other managers' endpoints return 404.
 """
 
+import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import IsAuthenticated
 
+from bookbag.api.filters import BooleanFilter
 from bookbag.api.routers import router
 from bookbag.errors import PermissionDenied
 from bookbag.tokens.permissions import HasScope
@@ -51,6 +54,25 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class WebhookEndpointFilter(django_filters.FilterSet):
+    is_active = BooleanFilter()
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["is_active"]
+
+
+class WebhookDeliveryFilter(django_filters.FilterSet):
+    """The delivery list's query parameters, the same as the admin's list filters."""
+
+    succeeded = BooleanFilter()
+    event = django_filters.ChoiceFilter(choices=WebhookEndpoint.Event.choices)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = ["succeeded", "event"]
+
+
 class WebhookEndpointViewSet(viewsets.ModelViewSet):
     """Webhook endpoints of the authenticated manager."""
 
@@ -59,6 +81,7 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
     lookup_value_regex = r"\d+"
     permission_classes = [IsAuthenticated, HasScope]
     required_scopes = {"default": "export"}
+    filterset_class = WebhookEndpointFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -79,10 +102,13 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
         webhook_endpoint_delete(actor=self.request.user, endpoint=instance)
 
     @extend_schema(responses={200: WebhookDeliverySerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    # This queryset only gives the schema generator the model that the delivery filters apply to.
+    @action(detail=True, methods=["get"], filterset_class=WebhookDeliveryFilter, queryset=WebhookDelivery.objects.none())
     def deliveries(self, request, pk=None):
-        endpoint = self.get_object()
-        attempts = webhook_delivery_list(user=request.user).filter(endpoint=endpoint)
+        # Not get_object(), which would run the delivery filters on the endpoints.
+        endpoint = get_object_or_404(self.get_queryset(), pk=pk)
+        self.check_object_permissions(request, endpoint)
+        attempts = self.filter_queryset(webhook_delivery_list(user=request.user).filter(endpoint=endpoint))
         page = self.paginate_queryset(attempts)
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
 

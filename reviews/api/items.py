@@ -24,7 +24,9 @@ from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from bookbag.api.filters import DateTimeFilter
 from bookbag.api.routers import router
+from bookbag.api.throttling import INGEST
 from bookbag.errors import NotFound
 from bookbag.tokens.models import Scope
 from bookbag.tokens.permissions import HasScope
@@ -62,8 +64,8 @@ class ItemFilter(django_filters.FilterSet):
     source = django_filters.CharFilter()
     external_id = django_filters.CharFilter()
     model = django_filters.CharFilter()
-    created_after = django_filters.IsoDateTimeFilter(help_text="Created at or after this ISO 8601 time.")
-    created_before = django_filters.IsoDateTimeFilter(help_text="Created before this ISO 8601 time.")
+    created_after = DateTimeFilter(help_text="Created at or after this ISO 8601 time.")
+    created_before = DateTimeFilter(help_text="Created before this ISO 8601 time.")
 
     def filter_queryset(self, queryset):
         values = {name: value for name, value in self.form.cleaned_data.items() if value not in (None, "")}
@@ -159,6 +161,7 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     serializer_class = ReviewItemSerializer
     permission_classes = [IsAuthenticated, HasScope]
     required_scopes = {"default": Scope.READ, "create": Scope.INGEST}
+    throttle_scopes = {"create": INGEST}
     filterset_class = ItemFilter
     parser_classes = [JSONParser]
 

@@ -11,17 +11,30 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from bookbag.api.filters import BooleanFilter, IdFilter
 from bookbag.api.pagination import SubmittedCursorPagination
 from bookbag.api.routers import router
 from bookbag.tokens.models import Scope
 from bookbag.tokens.permissions import HasScope
 
 from ..access import queues_visible
-from ..models import Assignment, Review
+from ..models import Assignment, Queue, Review
 from ..services import assignment_claim, assignment_release, queue_delete, review_revise, review_submit
 from .serializers import AssignmentSerializer, QueueSerializer, ReviewSerializer, ReviewSubmitSerializer
 
 MANAGE_ACTIONS = ("create", "update", "partial_update", "destroy")
+
+
+class QueueFilter(django_filters.FilterSet):
+    """The queue list's query parameters: the admin's list filters (active, blind) and the slug."""
+
+    slug = django_filters.CharFilter()
+    is_active = BooleanFilter()
+    blind = BooleanFilter()
+
+    class Meta:
+        model = Queue
+        fields = ["slug", "is_active", "blind"]
 
 
 @extend_schema_view(
@@ -33,7 +46,7 @@ class QueueViewSet(viewsets.ModelViewSet):
     serializer_class = QueueSerializer
     permission_classes = [IsAuthenticated, HasScope]
     required_scopes = {"default": Scope.READ, "claim": Scope.REVIEW, **dict.fromkeys(MANAGE_ACTIONS, Scope.MANAGE)}
-    filterset_fields = ["slug", "is_active"]
+    filterset_class = QueueFilter
 
     def get_queryset(self):
         queues = queues_visible(self.request.user)
@@ -62,7 +75,7 @@ class QueueViewSet(viewsets.ModelViewSet):
 
 class AssignmentFilter(django_filters.FilterSet):
     # A plain number filter, so a queue that is not yours gives the same empty page as a missing one.
-    queue = django_filters.NumberFilter(field_name="queue_id")
+    queue = IdFilter(field_name="queue_id", help_text="Queue id.")
     state = django_filters.ChoiceFilter(choices=Assignment.State.choices)
 
     class Meta:

@@ -97,6 +97,10 @@ class AssignmentSerializer(serializers.ModelSerializer):
 class ReviewSerializer(serializers.ModelSerializer):
     reviewer = serializers.CharField(source="reviewer.get_username", read_only=True)
     rubric_version = serializers.IntegerField(source="rubric.version", read_only=True)
+    preferred = serializers.ChoiceField(
+        choices=Review.Preference.choices, allow_blank=True, read_only=True,
+        help_text="The candidate picked on a pairwise item (a or b); empty on other items.",
+    )
 
     class Meta:
         model = Review

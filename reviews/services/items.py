@@ -141,8 +141,7 @@ def _insert(queue: Queue | None, records: list[ItemRecord], actor) -> list[Revie
         with transaction.atomic():
             return ReviewItem.objects.bulk_create(items)
     except IntegrityError:
-        # NOTE: only a concurrent import of the same keys gets here, between the
-        # lookup above and this insert; no test provokes that race.
+        # Only a concurrent import of the same keys gets here, between the lookup above and this insert.
         raise Conflict(
             "Another import created some of these items at the same moment; send the same items again, "
             "and the ones that now exist will count as duplicates.",

@@ -1,10 +1,14 @@
 """Every API error has the same body: ``{"code", "message", "errors"}``."""
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
+from bookbag.api.errors import INTEGRITY_MESSAGE, SERVER_ERROR_MESSAGE
+from rubrics.models import Rubric
 from tests.api_clients import token_client
-from tests.factories import ReviewItemFactory
+from tests.bookbag.failing_urls import SECRET_TEXT
+from tests.factories import ReviewItemFactory, RubricFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +99,117 @@ def test_malformed_json_body(manager):
     assert response.status_code == 400
     assert set(response.json()) == ERROR_KEYS
     assert response.json()["code"] == "parse_error"
+
+
+def test_unsupported_media_type_body(manager):
+    response = token_client(manager).generic("POST", "/api/v1/rubrics/", "name=x", content_type="text/plain")
+
+    assert response.status_code == 415
+    assert response.json() == {
+        "code": "unsupported_media_type",
+        "message": 'Unsupported media type "text/plain" in request.',
+        "errors": {},
+    }
+
+
+def test_not_authenticated_message_names_header(db):
+    response = APIClient().get("/api/v1/items/")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert "Authorization: Token <key>" in response.json()["message"]
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_invalid_token_body(db):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-key")
+
+    response = client.get("/api/v1/items/")
+
+    assert response.status_code == 401
+    assert response.json() == {"code": "authentication_failed", "message": "Invalid or revoked token.", "errors": {}}
+
+
+def test_unknown_api_url_body(db):
+    response = APIClient().get("/api/v1/no-such-thing/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "code": "not_found",
+        "message": "No API endpoint at /api/v1/no-such-thing/; the schema at /api/schema/ lists every endpoint.",
+        "errors": {},
+    }
+
+
+def test_unknown_admin_url_keeps_html_page(admin_client):
+    response = admin_client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.urls("tests.bookbag.failing_urls")
+def test_unexpected_exception_answers_server_error(settings, caplog):
+    settings.DEBUG = False
+
+    response = APIClient().get("/api/v1/test-crash/")
+
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"code": "server_error", "message": SERVER_ERROR_MESSAGE, "errors": {}}
+    assert SECRET_TEXT not in response.content.decode()
+    assert "Traceback" not in response.content.decode()
+    assert [record.getMessage() for record in caplog.records if record.name == "bookbag.api.errors"] == [
+        "api.server_error"
+    ]
+
+
+@pytest.mark.urls("tests.bookbag.failing_urls")
+def test_crash_outside_drf_view_answers_json(settings):
+    settings.DEBUG = False
+    client = Client(raise_request_exception=False)
+
+    response = client.get("/api/v1/test-plain-crash/")
+
+    assert response.status_code == 500
+    assert response.json() == {"code": "server_error", "message": SERVER_ERROR_MESSAGE, "errors": {}}
+    assert SECRET_TEXT not in response.content.decode()
+
+
+@pytest.mark.urls("tests.bookbag.failing_urls")
+def test_crash_outside_api_keeps_html_page(settings):
+    settings.DEBUG = False
+    client = Client(raise_request_exception=False)
+
+    response = client.get("/test-plain-crash/")
+
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("text/html")
+    assert SECRET_TEXT not in response.content.decode()
+
+
+@pytest.mark.urls("tests.bookbag.failing_urls")
+@pytest.mark.django_db(transaction=True)
+def test_integrity_error_answers_conflict_without_sql(settings):
+    settings.DEBUG = False
+    RubricFactory(slug="raced", version=1)
+
+    response = APIClient().post("/api/v1/test-raced-insert/", {"slug": "raced"}, format="json")
+
+    assert response.status_code == 409
+    assert response.json() == {"code": "conflict", "message": INTEGRITY_MESSAGE, "errors": {}}
+    body = response.content.decode().lower()
+    assert "unique value" in body
+    for sql_word in ("insert", "constraint", "rubrics_rubric", "integrityerror"):
+        assert sql_word not in body
+    assert Rubric.objects.filter(slug="raced").count() == 1
+
+
+@pytest.mark.urls("tests.bookbag.failing_urls")
+def test_unexpected_exception_reaches_debug_page_with_debug_on(settings):
+    settings.DEBUG = True
+
+    with pytest.raises(RuntimeError, match=SECRET_TEXT):
+        APIClient().get("/api/v1/test-crash/")

@@ -283,7 +283,7 @@ def schema():
 def test_schema_documents_create_as_202(schema):
     operation = schema["paths"]["/api/v1/exports/"]["post"]
 
-    assert set(operation["responses"]) == {"202"}
+    assert set(operation["responses"]) == {"202", "400", "401", "403", "404", "409", "415", "429"}
     assert operation["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ExportRequest"
     }
@@ -292,8 +292,9 @@ def test_schema_documents_create_as_202(schema):
 def test_schema_documents_download_as_zip(schema):
     responses = schema["paths"]["/api/v1/exports/{id}/download/"]["get"]["responses"]
 
-    assert set(responses) == {"200", "409"}
+    assert set(responses) == {"200", "401", "403", "404", "409"}
     assert "application/zip" in responses["200"]["content"]
+    assert responses["409"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
 
 
 def test_export_views_have_no_schema_warnings(schema):

@@ -142,6 +142,8 @@ INVALID_FILTERS = [
     ("missing rubric version", {"rubric_versions": ["helpfulness@9"]}, "rubric_versions", "'helpfulness@9' not found"),
     ("bad date", {"reviewed_after": "yesterday"}, "reviewed_after", "use an ISO 8601 date"),
     ("impossible date", {"reviewed_after": "2026-02-30"}, "reviewed_after", "use an ISO 8601 date"),
+    ("date before year 1 in UTC", {"reviewed_before": "0001-01-01T00:00:00+05:00"}, "reviewed_before",
+     "use a time between the years 1 and 9999 in UTC"),
     ("reversed window", {"reviewed_after": "2026-05-02", "reviewed_before": "2026-05-01"}, "reviewed_before",
      "must be later than reviewed_after"),
     ("since_export not an id", {"since_export": "last"}, "since_export", "must be an export job id"),

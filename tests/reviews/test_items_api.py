@@ -150,9 +150,8 @@ def test_more_than_1000_items_rejected(ingest_client, queue):
     response = ingest_client.post(URL, payload, format="json")
 
     assert response.status_code == 400
-    assert response.json()["message"] == (
-        "items: 1001 items, more than the maximum of 1000 per request; split the list"
-    )
+    reason = "1001 items, more than the maximum of 1000 per request; split the list"
+    assert response.json() == {"code": "invalid", "message": f"items: {reason}", "errors": {"items": [reason]}}
     assert ReviewItem.objects.count() == 0
 
 
