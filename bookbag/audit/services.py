@@ -2,14 +2,17 @@
 
 import datetime
 import decimal
+import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
 
+from .chain import chain_head, chain_lock, event_hash, normalise_json
 from .context import current
-from .models import AuditEvent
+from .models import AuditEvent, AuditEventQueue
 
 
 def _jsonable(value: Any) -> Any:
@@ -21,6 +24,8 @@ def _jsonable(value: Any) -> Any:
         return value.pk
     if isinstance(value, models.fields.files.FieldFile):
         return value.name or None
+    if isinstance(value, set | frozenset):
+        return sorted(value)
     return value
 
 
@@ -34,28 +39,25 @@ def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     return values
 
 
-def audit_record(
-    *,
-    actor,
-    action: str,
-    instance: models.Model,
-    before: dict | None = None,
-    after: dict | None = None,
-) -> AuditEvent:
-    """Append one event for ``action`` on ``instance`` within the caller's transaction.
+def _to_json(value: dict | None) -> dict | None:
+    """Return ``value`` as plain JSON types, in the form the hash and both databases keep unchanged."""
+    if value is None:
+        return None
+    return normalise_json(json.loads(json.dumps(value, default=_jsonable)))
 
-    ``actor`` is a user or None for system work. Channel, request id and the
-    token in use come from the current audit context.
-    """
+
+def _event_build(*, actor, action: str, instance: models.Model, before: dict | None, after: dict | None) -> AuditEvent:
     context = current()
     label = ""
     if actor is not None:
         label = actor.get_username()
         if context.via_token:
             label = f"{label} (token {context.via_token})"
-    return AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.pk else None,
+    return AuditEvent(
+        actor_id=actor.pk if actor is not None and actor.pk else None,
         actor_label=label,
+        via_token=context.via_token if actor is not None else "",
+        initiator_id=context.initiator_id,
         channel=context.channel,
         action=action,
         object_type=instance._meta.label_lower,
@@ -63,4 +65,73 @@ def audit_record(
         before=before,
         after=after,
         request_id=context.request_id,
+        created_at=timezone.now(),
     )
+
+
+def _append(events: Sequence[AuditEvent], instances: Sequence[models.Model]) -> list[AuditEvent]:
+    """Chain ``events`` onto the newest stored event and insert them with their queue links."""
+    from reviews.access import audit_queue_ids
+
+    with transaction.atomic():
+        chain_lock()
+        previous = chain_head()
+        for event in events:
+            event.previous_hash = previous
+            event.hash = previous = event_hash(event)
+        created = AuditEvent.objects.bulk_create(events)
+        links = [
+            AuditEventQueue(event=event, queue_id=queue_id)
+            for event, instance in zip(created, instances, strict=True)
+            for queue_id in audit_queue_ids(instance)
+        ]
+        if links:
+            AuditEventQueue.objects.bulk_create(links)
+    return created
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    instance: models.Model,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> AuditEvent | None:
+    """Append one event for ``action`` on ``instance`` within the caller's transaction.
+
+    ``actor`` is a user or None for system work. Channel, request id, the
+    token in use and the initiating user come from the current audit
+    context. When ``before`` and ``after`` are both given and equal, nothing
+    changed: no event is written and None is returned. Appends take the
+    chain lock until the caller's transaction ends, so events are chained
+    in commit order.
+    """
+    before, after = _to_json(before), _to_json(after)
+    if before is not None and after is not None and before == after:
+        return None
+    event = _event_build(actor=actor, action=action, instance=instance, before=before, after=after)
+    return _append([event], [instance])[0]
+
+
+def audit_record_many(
+    *,
+    actor,
+    action: str,
+    changes: Sequence[tuple[models.Model, dict | None, dict | None]],
+) -> list[AuditEvent]:
+    """Append one ``action`` event per ``(instance, before, after)`` in ``changes``, in one insert.
+
+    For bulk writes (``bulk_create``, queryset ``update``) that change many
+    rows at once. Entries whose before equals their after are left out.
+    """
+    events, instances = [], []
+    for instance, before, after in changes:
+        before, after = _to_json(before), _to_json(after)
+        if before is not None and after is not None and before == after:
+            continue
+        events.append(_event_build(actor=actor, action=action, instance=instance, before=before, after=after))
+        instances.append(instance)
+    if not events:
+        return []
+    return _append(events, instances)

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from bookbag.audit.services import audit_record
+from bookbag.audit.services import audit_record_many
 from bookbag.errors import Conflict, NotFound
 
 from ..access import can_manage
@@ -128,7 +128,7 @@ def _insert(queue: Queue, records: list[ItemRecord], actor) -> list[ReviewItem]:
         item.full_clean(exclude=CLEAN_EXCLUDE, validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
-            return ReviewItem.objects.bulk_create(items)
+            created = ReviewItem.objects.bulk_create(items)
     except IntegrityError:
         # NOTE: only a concurrent import of the same keys gets here, between the
         # lookup above and this insert; no test provokes that race.
@@ -137,6 +137,16 @@ def _insert(queue: Queue, records: list[ItemRecord], actor) -> list[ReviewItem]:
             "and the ones that now exist will count as duplicates.",
             code="ingest_race",
         ) from None
+
+    audit_record_many(
+        actor=actor, action="item.create",
+        changes=[
+            (item, None, {"queue": queue.pk, "source": item.source, "external_id": item.external_id,
+                          "content_hash": item.content_hash})
+            for item in created
+        ],
+    )
+    return created
 
 
 def _outcomes(
@@ -163,7 +173,8 @@ def items_ingest(*, queue: Queue, records: Sequence[ItemRecord], actor) -> Inges
     the same content hash is a duplicate and gets the stored item's id. Any
     other clash raises IngestConflict and writes nothing. ``actor`` must
     manage the queue; None stands for the system (a shell command run
-    without ``--as``). Each created item gets an ``item.create`` audit event.
+    without ``--as``). Each created item gets an ``item.create`` audit event,
+    all of them written in one insert.
     """
     if actor is not None and not can_manage(actor, queue):
         raise NotFound(
@@ -178,12 +189,6 @@ def items_ingest(*, queue: Queue, records: Sequence[ItemRecord], actor) -> Inges
         raise IngestConflict(clashes, records)
 
     created = _insert(queue, new_records, actor)
-    for item in created:
-        audit_record(
-            actor=actor, action="item.create", instance=item,
-            after={"queue": queue.pk, "source": item.source, "external_id": item.external_id,
-                   "content_hash": item.content_hash},
-        )
 
     result = IngestResult(outcomes=_outcomes(records, stored=stored, created=created))
     logger.debug(
