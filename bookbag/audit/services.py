@@ -46,6 +46,17 @@ def _to_json(value: dict | None) -> dict | None:
     return normalise_json(json.loads(json.dumps(value, default=_jsonable)))
 
 
+def _changes_only(before: dict | None, after: dict | None) -> tuple[dict | None, dict | None]:
+    """Drop the keys that ``before`` and ``after`` both hold with the same value."""
+    if before is None or after is None:
+        return before, after
+    same = {key for key in before.keys() & after.keys() if before[key] == after[key]}
+    return (
+        {key: value for key, value in before.items() if key not in same},
+        {key: value for key, value in after.items() if key not in same},
+    )
+
+
 def _event_build(*, actor, action: str, instance: models.Model, before: dict | None, after: dict | None) -> AuditEvent:
     context = current()
     label = ""
@@ -102,13 +113,14 @@ def audit_record(
 
     ``actor`` is a user or None for system work. Channel, request id, the
     token in use and the initiating user come from the current audit
-    context. When ``before`` and ``after`` are both given and equal, nothing
-    changed: no event is written and None is returned. Appends take the
+    context. When ``before`` and ``after`` are both given, the event keeps
+    only the keys whose value changed; when none did, no event is written
+    and None is returned. Appends take the
     chain lock until the caller's transaction ends, so events are chained
     in commit order.
     """
-    before, after = _to_json(before), _to_json(after)
-    if before is not None and after is not None and before == after:
+    before, after = _changes_only(_to_json(before), _to_json(after))
+    if before == {} and after == {}:
         return None
     event = _event_build(actor=actor, action=action, instance=instance, before=before, after=after)
     return _append([event], [instance])[0]
@@ -123,12 +135,13 @@ def audit_record_many(
     """Append one ``action`` event per ``(instance, before, after)`` in ``changes``, in one insert.
 
     For bulk writes (``bulk_create``, queryset ``update``) that change many
-    rows at once. Entries whose before equals their after are left out.
+    rows at once. Entries are trimmed like ``audit_record``'s, and left out
+    when nothing changed.
     """
     events, instances = [], []
     for instance, before, after in changes:
-        before, after = _to_json(before), _to_json(after)
-        if before is not None and after is not None and before == after:
+        before, after = _changes_only(_to_json(before), _to_json(after))
+        if before == {} and after == {}:
             continue
         events.append(_event_build(actor=actor, action=action, instance=instance, before=before, after=after))
         instances.append(instance)
