@@ -84,7 +84,8 @@ def _append(events: Sequence[AuditEvent], instances: Sequence[models.Model]) -> 
     """Chain ``events`` onto the newest stored event and insert them with their queue links."""
     from reviews.access import audit_queue_ids
 
-    with transaction.atomic():
+    # No savepoint: a failed audit write must fail the caller's whole transaction anyway.
+    with transaction.atomic(savepoint=False):
         chain_lock()
         previous = chain_head()
         for event in events:

@@ -143,7 +143,7 @@ def test_query_count_is_flat(queue, manager, django_assert_num_queries, size):
 
     # Two savepoints with their releases, the membership read (the earlier
     # import cached the permissions), the key lookup and one bulk insert; then
-    # the audit savepoint and its release, the chain head read, one event
-    # insert and one queue link insert, however many items there are.
-    with django_assert_num_queries(7 + 5):
+    # the chain head read, one event insert and one queue link insert,
+    # however many items there are.
+    with django_assert_num_queries(7 + 3):
         items_ingest(queue=queue, records=records, actor=manager)
