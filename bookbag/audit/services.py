@@ -47,7 +47,7 @@ def _to_json(value: dict | None) -> dict | None:
 
 
 def _changes_only(before: dict | None, after: dict | None) -> tuple[dict | None, dict | None]:
-    """Drop the keys that ``before`` and ``after`` both hold with the same value."""
+    """Drop the keys that have the same value in ``before`` and ``after``."""
     if before is None or after is None:
         return before, after
     same = {key for key in before.keys() & after.keys() if before[key] == after[key]}
@@ -115,7 +115,7 @@ def audit_record(
     ``actor`` is a user or None for system work. Channel, request id, the
     token in use and the initiating user come from the current audit
     context. When ``before`` and ``after`` are both given, the event keeps
-    only the keys whose value changed; when none did, no event is written
+    only the keys whose value changed. If none changed, no event is written
     and None is returned. Appends take the
     chain lock until the caller's transaction ends, so events are chained
     in commit order.
@@ -135,8 +135,8 @@ def audit_record_many(
 ) -> list[AuditEvent]:
     """Append one ``action`` event per ``(instance, before, after)`` in ``changes``, in one insert.
 
-    For bulk writes (``bulk_create``, queryset ``update``) that change many
-    rows at once. Entries are trimmed like ``audit_record``'s, and left out
+    Bulk writes (``bulk_create``, queryset ``update``) call it for the rows
+    they change. Entries are trimmed as in ``audit_record`` and left out
     when nothing changed.
     """
     events, instances = [], []
