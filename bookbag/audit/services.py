@@ -76,7 +76,6 @@ def _event_build(*, actor, action: str, instance: models.Model, before: dict | N
         before=before,
         after=after,
         request_id=context.request_id,
-        created_at=timezone.now(),
     )
 
 
@@ -88,7 +87,10 @@ def _append(events: Sequence[AuditEvent], instances: Sequence[models.Model]) -> 
     with transaction.atomic(savepoint=False):
         chain_lock()
         previous = chain_head()
+        # Taken under the lock, so times never decrease along the chain and pruning by time deletes a prefix.
+        now = timezone.now()
         for event in events:
+            event.created_at = now
             event.previous_hash = previous
             event.hash = previous = event_hash(event)
         created = AuditEvent.objects.bulk_create(events)
