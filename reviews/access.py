@@ -129,7 +129,7 @@ def can_adjudicate(user, queue: Queue) -> bool:
 
 
 def audit_queue_ids(instance) -> list[int]:
-    """Return the ids of the queues that ``instance`` belongs to, which decide who sees its audit events.
+    """Return the ids of the queues that ``instance`` belongs to, which decide who may read its audit events.
 
     Rubrics, tokens, webhooks and users belong to no queue.
     """
@@ -149,9 +149,9 @@ def audit_queue_ids(instance) -> list[int]:
 def audit_events_visible(user) -> QuerySet[AuditEvent]:
     """Return the audit events ``user`` may read: every one for a superuser, none for a non-manager.
 
-    A manager sees the events of objects in the queues they manage, the
-    events of rubrics (every manager sees every rubric) and the events of
-    their own actions.
+    A manager may read the events of objects in the queues they manage, the
+    events of rubrics (every manager may read every rubric) and the events
+    of their own actions.
     """
     if not is_manager(user):
         return AuditEvent.objects.none()
