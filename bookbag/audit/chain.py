@@ -69,9 +69,12 @@ def event_hash(event) -> str:
 def chain_lock() -> None:
     """Make the caller's transaction the only one appending events until it ends.
 
-    On PostgreSQL this takes a transaction-level advisory lock. SQLite
-    needs none: Bookbag opens its transactions with IMMEDIATE, so the write
-    lock already lets one writer in at a time.
+    On PostgreSQL this takes a transaction-level advisory lock. The chain
+    head must be read by a later statement: under READ COMMITTED only a
+    statement that starts after the lock sees the event that the previous
+    holder committed. SQLite needs no lock, because Bookbag opens its
+    transactions with IMMEDIATE, so the write lock already lets one writer
+    in at a time.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
