@@ -123,3 +123,29 @@ def test_scan_flags_unaudited_writes(tmp_path, monkeypatch, source, expected):
     monkeypatch.setattr(sys.modules[__name__], "PACKAGES", ("bookbag",))
 
     assert len(_unaudited_writes()) == expected
+
+
+AUDIT_MODELS = {"AuditEvent", "AuditEventQueue", "AuditCheckpoint"}
+# Where the audit tables may be written to: the append path and pruning.
+AUDIT_WRITERS = {
+    ("bookbag/audit/services.py", "_append", "bulk_create"),
+    ("bookbag/audit/pruning.py", "_events_delete", "delete"),
+}
+
+
+def _root_name(node: ast.AST) -> str | None:
+    while isinstance(node, ast.Attribute | ast.Call):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def test_no_app_path_rewrites_audit_tables():
+    writes = set()
+    for path, function in _functions():
+        for node in ast.walk(function):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            if node.func.attr in WRITE_METHODS | {"save", "create"} and _root_name(node.func.value) in AUDIT_MODELS:
+                writes.add((path, function.name, node.func.attr))
+
+    assert writes == AUDIT_WRITERS
