@@ -65,3 +65,15 @@ def test_history_shows_before_and_after(client, manager, queue):
     assert "&quot;lease_minutes&quot;: 30" in content
     assert "&quot;lease_minutes&quot;: 45" in content
     assert "manager" in content
+
+
+def test_reviewer_history_shows_no_events(client, manager, queue, reviewer):
+    item = ReviewItemFactory(queue=queue)
+    item_priority_set(actor=manager, items=[item], priority=5)
+    client.force_login(reviewer)
+
+    response = client.get(reverse("admin:reviews_reviewitem_history", args=[item.pk]))
+
+    assert response.status_code == 200
+    assert response.context["audit_events"] == []
+    assert "No audit events recorded for this object." in response.content.decode()
