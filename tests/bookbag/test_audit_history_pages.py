@@ -76,4 +76,4 @@ def test_reviewer_history_shows_no_events(client, manager, queue, reviewer):
 
     assert response.status_code == 200
     assert response.context["audit_events"] == []
-    assert "No audit events recorded for this object." in response.content.decode()
+    assert "No audit events of this object that you may read." in response.content.decode()
