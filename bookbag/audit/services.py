@@ -87,7 +87,8 @@ def _append(events: Sequence[AuditEvent], instances: Sequence[models.Model]) -> 
     with transaction.atomic(savepoint=False):
         chain_lock()
         previous = chain_head()
-        # Taken under the lock, so times never decrease along the chain and pruning by time deletes a prefix.
+        # Taken under the lock, so times follow chain order (unless the clock is set back) and pruning by time
+        # deletes a prefix of the chain.
         now = timezone.now()
         for event in events:
             event.created_at = now
