@@ -7,7 +7,6 @@ from django.contrib.admin.utils import unquote
 from django.http import Http404
 
 from bookbag.admin_pagination import LimitedCountPaginator
-from bookbag.audit.models import AuditEvent
 
 # The history page lists this many of an object's latest audit events; the audit event list has the rest.
 HISTORY_EVENT_LIMIT = 200
@@ -53,8 +52,9 @@ class ScopedModelAdmin(admin.ModelAdmin):
 
     Django's admin redirects to the index with a message for a missing
     object. A 404 instead hides whether an object out of the user's
-    reach exists. The history page also lists the object's audit events.
-    Changelists count at most LimitedCountPaginator's limit of rows.
+    reach exists. The history page also lists the object's audit events
+    that the user may read. Changelists count at most
+    LimitedCountPaginator's limit of rows.
     """
 
     paginator = LimitedCountPaginator
@@ -82,8 +82,13 @@ class ScopedModelAdmin(admin.ModelAdmin):
 
     def history_view(self, request, object_id, extra_context=None):
         # The parent view checks access first, and its TemplateResponse renders only after this returns.
+        # Imported here because reviews.admin imports this module.
+        from reviews.access import audit_events_visible
+
         response = super().history_view(request, object_id, extra_context)
-        events = AuditEvent.objects.filter(object_type=self.opts.label_lower, object_id=unquote(object_id))
+        events = audit_events_visible(request.user).filter(
+            object_type=self.opts.label_lower, object_id=unquote(object_id)
+        )
         response.context_data["audit_events"] = [
             {"event": event, "before": _pretty_json(event.before), "after": _pretty_json(event.after)}
             for event in events.order_by("-created_at", "-id")[:HISTORY_EVENT_LIMIT]

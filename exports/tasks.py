@@ -13,8 +13,10 @@ import random
 from celery import shared_task
 
 from bookbag.audit.context import audit_context
+from bookbag.audit.models import AuditEvent
 
 from .lifecycle import TRANSIENT_ERRORS, JobBusy, export_fail_stale
+from .models import ExportJob
 from .services import export_build
 from .webhooks.delivery import delivery_is_retryable, webhook_deliver
 
@@ -57,7 +59,7 @@ def build_export(self, job_id: int) -> str | None:
     heartbeat would be stale, and "deferred" is returned.
     """
     will_retry = self.request.retries < self.max_retries
-    with audit_context(channel="task"):
+    with audit_context(channel="task", **_job_origin(job_id)):
         try:
             job = export_build(job_id=job_id, will_retry=will_retry)
         except JobBusy as busy:
@@ -74,6 +76,16 @@ def build_export(self, job_id: int) -> str | None:
             )
             raise self.retry(exc=error, countdown=countdown) from error
     return job.state if job is not None else None
+
+
+def _job_origin(job_id: int) -> dict:
+    """Return the requester and request id of the export request, which the build's audit events name."""
+    requester_id = ExportJob.objects.filter(pk=job_id).values_list("requester_id", flat=True).first()
+    request_id = (
+        AuditEvent.objects.filter(action="export.request", object_type="exports.exportjob", object_id=str(job_id))
+        .values_list("request_id", flat=True).first()
+    )
+    return {"initiator_id": requester_id, "request_id": request_id or ""}
 
 
 def _build_check_later(task, job_id: int, busy: JobBusy) -> str | None:

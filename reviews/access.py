@@ -5,13 +5,15 @@ superuser) and manages the queues where their membership role is
 ``manager``; reviewers and leads see only the queues they belong to.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from bookbag.audit.models import AuditEvent, AuditEventQueue
 from rubrics.models import Rubric
 
 from .models import Assignment, Queue, QueueMembership, Review, ReviewItem
 
 OVERSEEING_ROLES = (QueueMembership.Role.LEAD, QueueMembership.Role.MANAGER)
+RUBRIC_OBJECT_TYPES = ("rubrics.rubric", "rubrics.criterion")
 
 
 def is_manager(user) -> bool:
@@ -124,3 +126,40 @@ def can_manage(user, queue: Queue) -> bool:
 
 def can_adjudicate(user, queue: Queue) -> bool:
     return membership_role(user, queue) in (QueueMembership.Role.LEAD, QueueMembership.Role.MANAGER)
+
+
+def audit_queue_ids(instance) -> list[int]:
+    """Return the ids of the queues that ``instance`` belongs to, which decide who may read its audit events.
+
+    Rubrics, tokens, webhooks, users and items kept without a queue belong to none.
+    """
+    from exports.models import ExportJob
+
+    if isinstance(instance, Queue):
+        return [instance.pk]
+    if isinstance(instance, QueueMembership | ReviewItem | Assignment):
+        return [instance.queue_id] if instance.queue_id is not None else []
+    if isinstance(instance, Review):
+        return [instance.item.queue_id] if instance.item.queue_id is not None else []
+    if isinstance(instance, ExportJob):
+        return list(instance.queues.values_list("pk", flat=True))
+    return []
+
+
+def audit_events_visible(user) -> QuerySet[AuditEvent]:
+    """Return the audit events ``user`` may read: every one for a superuser, none for a non-manager.
+
+    A manager may read the events of objects in the queues they manage, the
+    events of rubrics (every manager may read every rubric) and the events
+    of their own actions.
+    """
+    if not is_manager(user):
+        return AuditEvent.objects.none()
+    if user.is_superuser:
+        return AuditEvent.objects.all()
+    in_managed_queue = Exists(
+        AuditEventQueue.objects.filter(event=OuterRef("pk"), queue_id__in=queues_managed(user).values("pk"))
+    )
+    return AuditEvent.objects.filter(
+        in_managed_queue | Q(object_type__in=RUBRIC_OBJECT_TYPES) | Q(actor_id=user.pk)
+    )

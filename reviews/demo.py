@@ -78,6 +78,7 @@ def users_prepare() -> list[DemoUser]:
     User = get_user_model()
     manage = Permission.objects.get(codename="manage_workspace", content_type__app_label="reviews")
     credentials = []
+    # NOTE: these user and permission changes write no audit events, because no user service exists to record them.
     for username, superuser, manager in USERS:
         user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
         password = secrets.token_urlsafe(9)

@@ -30,7 +30,7 @@ class CreatedCursorPagination(CursorPagination):
             cursor = None
             valid = False
         else:
-            valid = cursor is None or cursor.position is None or _is_datetime(cursor.position)
+            valid = cursor is None or cursor.position is None or self.position_is_valid(cursor.position)
         if not valid:
             raise ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}, code="invalid")
         return cursor
@@ -46,8 +46,21 @@ class CreatedCursorPagination(CursorPagination):
             )
         return int(raw)
 
+    def position_is_valid(self, position: str) -> bool:
+        """Tell whether ``position``, taken from a cursor, is a value of the first ordering field."""
+        return _is_datetime(position)
+
 
 class SubmittedCursorPagination(CreatedCursorPagination):
     """Cursor pagination on submission order, for reviews, which have no creation time."""
 
     ordering = ("-submitted_at", "-id")
+
+
+class IdCursorPagination(CreatedCursorPagination):
+    """Cursor pagination on descending id, for rows whose ids follow their order, such as audit events."""
+
+    ordering = ("-id",)
+
+    def position_is_valid(self, position: str) -> bool:
+        return position.isascii() and position.isdigit()

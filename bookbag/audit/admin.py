@@ -5,31 +5,33 @@ import json
 from django.contrib import admin
 
 from bookbag.admin_site import ReadOnlyAdminMixin, ScopedModelAdmin
-from reviews.access import is_manager
+from reviews.access import audit_events_visible, is_manager
 
 from .models import AuditEvent
 
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
-    """Every event, for managers and superusers.
-
-    NOTE: managers see the events of every queue, not only the ones they
-    manage, because events name objects by type and id, not by queue.
-    """
+    """The events a manager may read (see ``reviews.access.audit_events_visible``); every event for superusers."""
 
     list_display = ("created_at", "action", "object_type", "object_id", "actor_label", "channel", "request_id")
-    list_filter = ("action", "object_type", "channel", ("actor", admin.RelatedOnlyFieldListFilter))
-    search_fields = ("object_id", "request_id", "actor_label")
+    list_filter = (
+        "action", "object_type", "channel", ("actor", admin.RelatedOnlyFieldListFilter),
+        ("created_at", admin.DateFieldListFilter),
+    )
+    search_fields = ("=object_id", "=request_id", "actor_label")
     date_hierarchy = "created_at"
     fields = (
-        "created_at", "action", "object_type", "object_id", "actor", "actor_label", "channel", "request_id",
-        "before_display", "after_display",
+        "created_at", "action", "object_type", "object_id", "actor", "actor_label", "via_token", "initiator",
+        "channel", "request_id", "before_display", "after_display", "previous_hash", "hash",
     )
     readonly_fields = fields
 
     def has_view_permission(self, request, obj=None) -> bool:
         return is_manager(request.user)
+
+    def get_queryset(self, request):
+        return audit_events_visible(request.user)
 
     @admin.display(description="before")
     def before_display(self, event: AuditEvent) -> str:

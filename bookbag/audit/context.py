@@ -5,6 +5,7 @@ Middleware sets them for web requests; commands and tasks set them with
 """
 
 import contextlib
+import dataclasses
 import contextvars
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ class AuditContext:
     channel: str
     request_id: str
     via_token: str = ""
+    initiator_id: int | None = None
 
 
 _current: contextvars.ContextVar[AuditContext] = contextvars.ContextVar(
@@ -28,9 +30,17 @@ def current() -> AuditContext:
 
 
 @contextlib.contextmanager
-def audit_context(*, channel: str, request_id: str = "", via_token: str = "") -> Iterator[AuditContext]:
-    """Record ``channel`` and ``request_id`` on every event written inside the block."""
-    context = AuditContext(channel=channel, request_id=request_id or uuid.uuid4().hex, via_token=via_token)
+def audit_context(
+    *, channel: str, request_id: str = "", via_token: str = "", initiator_id: int | None = None
+) -> Iterator[AuditContext]:
+    """Record ``channel`` and ``request_id`` on every event written inside the block.
+
+    ``initiator_id`` names the user whose request started the work, for tasks
+    that act as the system.
+    """
+    context = AuditContext(
+        channel=channel, request_id=request_id or uuid.uuid4().hex, via_token=via_token, initiator_id=initiator_id
+    )
     token = _current.set(context)
     try:
         yield context
@@ -41,4 +51,4 @@ def audit_context(*, channel: str, request_id: str = "", via_token: str = "") ->
 def set_token(prefix: str) -> None:
     """Mark the current request as authenticated by the API token with ``prefix``."""
     context = _current.get()
-    _current.set(AuditContext(channel=context.channel, request_id=context.request_id, via_token=prefix))
+    _current.set(dataclasses.replace(context, via_token=prefix))

@@ -217,3 +217,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # Webhooks: seconds a delivery waits to connect to the receiver, and then for each read of its response.
 BOOKBAG_WEBHOOK_TIMEOUT_SECONDS = env.float("BOOKBAG_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+
+# Days of audit history that ``manage.py prune_audit`` keeps when run without
+# --older-than. Nothing is deleted unless that command runs.
+AUDIT_RETENTION_DAYS = env.int("BOOKBAG_AUDIT_RETENTION_DAYS", default=730)

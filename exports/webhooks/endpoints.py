@@ -96,7 +96,8 @@ def webhook_endpoint_update(*, actor, endpoint: WebhookEndpoint, **changes: Any)
     endpoint.save()
     audit_record(
         actor=actor, action="webhook.update", instance=endpoint,
-        before=before, after={**snapshot(endpoint, ENDPOINT_FIELDS), "secret_changed": secret_changed},
+        # The secret itself is never recorded; only the fact that it changed.
+        before=before, after={**snapshot(endpoint, ENDPOINT_FIELDS), **({"secret_changed": True} if secret_changed else {})},
     )
     return endpoint
 

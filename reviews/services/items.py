@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from bookbag.audit.services import audit_record
+from bookbag.audit.services import audit_record_many
 from bookbag.errors import Conflict, NotFound
 
 from ..access import can_manage, is_manager
@@ -139,7 +139,7 @@ def _insert(queue: Queue | None, records: list[ItemRecord], actor) -> list[Revie
         item.full_clean(exclude=CLEAN_EXCLUDE, validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
-            return ReviewItem.objects.bulk_create(items)
+            created = ReviewItem.objects.bulk_create(items)
     except IntegrityError:
         # Only a concurrent import of the same keys gets here, between the lookup above and this insert.
         raise Conflict(
@@ -147,6 +147,16 @@ def _insert(queue: Queue | None, records: list[ItemRecord], actor) -> list[Revie
             "and the ones that now exist will count as duplicates.",
             code="ingest_race",
         ) from None
+
+    audit_record_many(
+        actor=actor, action="item.create",
+        changes=[
+            (item, None, {"queue": item.queue_id, "source": item.source, "external_id": item.external_id,
+                          "content_hash": item.content_hash})
+            for item in created
+        ],
+    )
+    return created
 
 
 def _outcomes(
@@ -176,7 +186,8 @@ def items_ingest(*, queue: Queue | None, records: Sequence[ItemRecord], actor) -
     manage the queue; None stands for the system (a shell command run
     without ``--as``). A None ``queue`` keeps the items unqueued, which only
     a manager or the system may do; ``items_ingest_routed`` does that for
-    items no queue takes. Each created item gets an ``item.create`` audit event.
+    items no queue takes. Each created item gets an ``item.create`` audit
+    event, all of them written in one insert.
     """
     if queue is None and actor is not None and not is_manager(actor):
         raise NotFound(
@@ -196,12 +207,6 @@ def items_ingest(*, queue: Queue | None, records: Sequence[ItemRecord], actor) -
         raise IngestConflict(clashes, records)
 
     created = _insert(queue, new_records, actor)
-    for item in created:
-        audit_record(
-            actor=actor, action="item.create", instance=item,
-            after={"queue": item.queue_id, "source": item.source, "external_id": item.external_id,
-                   "content_hash": item.content_hash},
-        )
 
     result = IngestResult(outcomes=_outcomes(records, stored=stored, created=created))
     logger.debug(

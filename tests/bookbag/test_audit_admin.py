@@ -76,13 +76,13 @@ def test_reviewer_cannot_list_events(client, reviewer, event):
     assert client.get(CHANGELIST).status_code == 403
 
 
-def test_changelist_filters_by_action_type_channel_actor(client, superuser, event):
+def test_changelist_filters_by_action_type_channel_actor_date(client, superuser, event):
     client.force_login(superuser)
 
     response = client.get(CHANGELIST)
 
     titles = [spec.title for spec in response.context["cl"].filter_specs]
-    assert titles == ["action", "object type", "channel", "actor"]
+    assert titles == ["action", "object type", "channel", "actor", "created at"]
 
 
 @pytest.mark.parametrize(
@@ -124,3 +124,66 @@ def test_changelist_query_count_is_flat(client, superuser, rows, django_assert_n
 
     assert len(response.context["cl"].result_list) == rows
 
+
+
+@pytest.fixture
+def other_queue_event(db):
+    """An event of a queue that the ``manager`` fixture does not manage."""
+    from reviews.models import QueueMembership
+    from tests.factories import ManagerFactory, MembershipFactory, QueueFactory
+
+    other_manager = ManagerFactory(username="other-manager")
+    other_queue = QueueFactory()
+    MembershipFactory(queue=other_queue, user=other_manager, role=QueueMembership.Role.MANAGER)
+    queue_update(actor=other_manager, queue=other_queue, lease_minutes=50)
+    return AuditEvent.objects.get(action="queue.update", object_id=str(other_queue.pk))
+
+
+def test_manager_sees_only_managed_queue_events(client, manager, event, other_queue_event):
+    client.force_login(manager)
+
+    response = client.get(CHANGELIST, {"action": "queue.update"})
+
+    assert [row.pk for row in response.context["cl"].result_list] == [event.pk]
+
+
+def test_manager_cannot_open_other_queue_event(client, manager, other_queue_event):
+    client.force_login(manager)
+
+    response = client.get(reverse("admin:audit_auditevent_change", args=[other_queue_event.pk]))
+
+    assert response.status_code == 404
+
+
+def test_superuser_sees_every_queue_event(client, superuser, event, other_queue_event):
+    client.force_login(superuser)
+
+    response = client.get(CHANGELIST, {"action": "queue.update"})
+
+    assert {row.pk for row in response.context["cl"].result_list} == {event.pk, other_queue_event.pk}
+
+
+def test_search_finds_request_id(client, superuser, event):
+    with audit_context(channel="command", request_id="req-find-me"):
+        audit_record(actor=superuser, action="token.revoke", instance=superuser)
+    client.force_login(superuser)
+
+    response = client.get(CHANGELIST, {"q": "req-find-me"})
+
+    assert [row.action for row in response.context["cl"].result_list] == ["token.revoke"]
+
+
+def test_search_finds_object_id(client, superuser, event):
+    client.force_login(superuser)
+
+    response = client.get(CHANGELIST, {"q": event.object_id, "action": "queue.update"})
+
+    assert [row.pk for row in response.context["cl"].result_list] == [event.pk]
+
+
+def test_date_filter_narrows_events(client, superuser, event):
+    client.force_login(superuser)
+
+    response = client.get(CHANGELIST, {"created_at__gte": "2999-01-01 00:00:00+00:00", "created_at__lt": "2999-01-02 00:00:00+00:00"})
+
+    assert list(response.context["cl"].result_list) == []

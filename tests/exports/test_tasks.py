@@ -53,3 +53,21 @@ def test_task_events_are_recorded_as_task_channel(manager, queue):
     events = AuditEvent.objects.filter(object_type="exports.exportjob", object_id=str(job.pk))
     channels = set(events.values_list("channel", flat=True))
     assert channels == {"task"}
+
+
+def test_task_events_name_requester_and_request(manager, queue):
+    from bookbag.audit.context import audit_context
+    from bookbag.audit.models import AuditEvent
+    from exports.services import export_request
+
+    with audit_context(channel="api", request_id="req-export-1"):
+        job = export_request(
+            requester=manager, kind="sft", format="trl", filters={"queues": [queue.slug]}, enqueue=False
+        )
+
+    build_export.delay(job.pk)
+
+    start = AuditEvent.objects.get(action="export.start", object_id=str(job.pk))
+    assert start.actor_id is None
+    assert start.initiator_id == manager.pk
+    assert start.request_id == "req-export-1"

@@ -80,3 +80,24 @@ def test_rereview_leaves_open_items_alone(queue, manager):
 def test_rereview_by_reviewer_is_denied(queue, reviewer, reviewed_item):
     with pytest.raises(PermissionDenied):
         items_rereview(actor=reviewer, items=[reviewed_item])
+
+
+def test_rereview_records_each_retired_review(queue, manager, reviewed_item):
+    review = Review.objects.get(item=reviewed_item)
+
+    items_rereview(actor=manager, items=[reviewed_item])
+
+    event = AuditEvent.objects.get(action="review.retire")
+    assert event.object_id == str(review.pk)
+    assert (event.before, event.after) == ({"is_current": True}, {"is_current": False})
+    assert event.actor == manager
+
+
+def test_rereview_records_each_superseded_assignment(queue, manager, reviewed_item):
+    assignment = Assignment.objects.get(item=reviewed_item)
+
+    items_rereview(actor=manager, items=[reviewed_item])
+
+    event = AuditEvent.objects.get(action="assignment.supersede")
+    assert event.object_id == str(assignment.pk)
+    assert event.after == {"state": Assignment.State.SUPERSEDED}
