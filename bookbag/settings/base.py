@@ -118,6 +118,14 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Ingest AI replies, review them and export training bundles.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Three models have a "kind" field and webhooks name events in two places; fixed names keep the
+    # schema stable and ``check --deploy --fail-level WARNING`` quiet.
+    "ENUM_NAME_OVERRIDES": {
+        "ReviewKindEnum": "reviews.models.Review.Kind",
+        "CriterionKindEnum": "rubrics.models.Criterion.Kind",
+        "ExportKindEnum": "exports.formats.kind_choices",
+        "WebhookEventEnum": "exports.models.WebhookEndpoint.Event",
+    },
 }
 
 # Celery: without a broker URL, tasks run in-process when they are sent.
