@@ -62,8 +62,13 @@ class ScopedModelAdmin(admin.ModelAdmin):
         return self.has_view_permission(request)
 
     def get_object(self, request, object_id, from_field=None):
+        # Imported here because reviews.access imports models that import this module's app.
+        from reviews.access import denial_log
+
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
+            if from_field is None:
+                denial_log(user=request.user, model=self.model, object_id=unquote(object_id), channel="admin")
             raise Http404(f"{self.opts.verbose_name.capitalize()} {object_id!r} not found.")
         return obj
 

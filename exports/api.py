@@ -19,6 +19,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from bookbag.api.routers import router
+from bookbag.api.scoping import ScopedObjectMixin
 from bookbag.errors import PermissionDenied
 from bookbag.tokens.permissions import HasScope
 from reviews.access import is_manager
@@ -108,7 +109,7 @@ class ExportJobSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request else url
 
 
-class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ExportJobViewSet(ScopedObjectMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Export jobs of the authenticated manager. Other users' jobs return 404."""
 
     queryset = ExportJob.objects.none()

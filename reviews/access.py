@@ -8,14 +8,19 @@ Anything outside a user's reach is filtered out of the querysets here, so
 callers answer it exactly as they answer a missing object.
 """
 
+import logging
+
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Model, Q, QuerySet
 
 from bookbag.tokens.models import ApiToken
 from exports.models import ExportJob, WebhookDelivery, WebhookEndpoint
 from rubrics.models import Rubric
 
 from .models import Assignment, Queue, QueueMembership, Review, ReviewItem
+
+logger = logging.getLogger(__name__)
 
 OVERSEEING_ROLES = (QueueMembership.Role.LEAD, QueueMembership.Role.MANAGER)
 
@@ -189,3 +194,21 @@ def tokens_visible(user) -> QuerySet[ApiToken]:
 def command_actor_default():
     """Return the user a management command acts as when none is named: the first active admin, or None."""
     return get_user_model().objects.filter(is_superuser=True, is_active=True).order_by("id").first()
+
+
+def denial_log(*, user, model: type[Model], object_id, channel: str) -> None:
+    """Log ``access.denied`` when ``object_id`` names a row of ``model`` that ``user`` was refused.
+
+    Callers answer such a request exactly as for a missing row, so this log
+    is the only trace that someone reached for an object outside their scope.
+    A missing row or an id of the wrong type logs nothing.
+    """
+    try:
+        exists = model._default_manager.filter(pk=object_id).exists()
+    except (TypeError, ValueError, ValidationError):
+        return
+    if exists:
+        logger.warning("access.denied", extra={
+            "user_id": getattr(user, "pk", None), "object_type": model._meta.label_lower,
+            "object_id": str(object_id), "channel": channel,
+        })

@@ -1,4 +1,5 @@
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterable
 
@@ -9,6 +10,8 @@ from django.utils import timezone
 from bookbag.audit.services import audit_record
 
 from .models import ApiToken, Scope
+
+logger = logging.getLogger(__name__)
 
 PREFIX_LENGTH = 8
 
@@ -58,6 +61,10 @@ def token_create(*, user, scopes: Iterable[str] | None = None, name: str = "", a
     token.save()
 
     audit_record(actor=actor, action="token.create", instance=token, after={"user": user.pk, "scopes": requested})
+    logger.info("token.created", extra={
+        "token_id": token.pk, "token_prefix": token.prefix, "user_id": user.pk,
+        "actor_id": getattr(actor, "pk", None), "scopes": requested,
+    })
     return token, key
 
 
@@ -67,4 +74,8 @@ def token_revoke(*, token: ApiToken, actor) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         audit_record(actor=actor, action="token.revoke", instance=token, after={"revoked_at": token.revoked_at.isoformat()})
+        logger.info("token.revoked", extra={
+            "token_id": token.pk, "token_prefix": token.prefix, "user_id": token.user_id,
+            "actor_id": getattr(actor, "pk", None),
+        })
     return token

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 
 from bookbag.api.routers import router
+from bookbag.api.scoping import ScopedObjectMixin
 from bookbag.errors import PermissionDenied
 from bookbag.tokens.permissions import HasScope
 from reviews.access import is_manager
@@ -51,7 +52,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class WebhookEndpointViewSet(viewsets.ModelViewSet):
+class WebhookEndpointViewSet(ScopedObjectMixin, viewsets.ModelViewSet):
     """Webhook endpoints of the authenticated manager."""
 
     queryset = WebhookEndpoint.objects.none()

@@ -23,6 +23,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from bookbag.api.routers import router
+from bookbag.api.scoping import ScopedObjectMixin
 from bookbag.errors import NotFound
 from bookbag.tokens.models import Scope
 from bookbag.tokens.permissions import HasScope
@@ -140,7 +141,7 @@ def _ingest(parsed: list[tuple[str, ItemRecord]], *, actor) -> list[IngestOutcom
     return outcomes
 
 
-class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ItemViewSet(ScopedObjectMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """AI replies under review: ingest them into queues you manage, read those of queues you belong to."""
 
     # The schema generator reads the model from here; requests go through get_queryset.

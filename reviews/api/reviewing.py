@@ -12,6 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from bookbag.api.routers import router
+from bookbag.api.scoping import ScopedObjectMixin
 from bookbag.tokens.models import Scope
 from bookbag.tokens.permissions import HasScope
 
@@ -26,7 +27,7 @@ MANAGE_ACTIONS = ("create", "update", "partial_update", "destroy")
 @extend_schema_view(
     destroy=extend_schema(description="Delete a queue without items. A queue with items returns 409; pause it with is_active."),
 )
-class QueueViewSet(viewsets.ModelViewSet):
+class QueueViewSet(ScopedObjectMixin, viewsets.ModelViewSet):
     """Queues: managers create and manage them; members read the queues they belong to."""
 
     serializer_class = QueueSerializer
@@ -69,7 +70,9 @@ class AssignmentFilter(django_filters.FilterSet):
         fields = ["queue", "state"]
 
 
-class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AssignmentViewSet(
+    ScopedObjectMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Your own assignments in the queues you belong to."""
 
     # The schema generator reads the model from here; requests go through get_queryset.
