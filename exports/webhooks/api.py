@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 
 from bookbag.api.routers import router
+from bookbag.api.serializers import RejectUnknownFieldsMixin
 from bookbag.api.scoping import ScopedObjectMixin
 from bookbag.errors import PermissionDenied
 from bookbag.tokens.permissions import HasScope
@@ -26,7 +27,7 @@ from .endpoints import (
 )
 
 
-class WebhookEndpointSerializer(serializers.ModelSerializer):
+class WebhookEndpointSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=WebhookEndpoint.Event.choices), allow_empty=False,
         help_text="Event types to send: export.succeeded, export.failed.",

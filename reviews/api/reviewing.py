@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from bookbag.api.routers import router
 from bookbag.api.scoping import ScopedObjectMixin
+from bookbag.api.serializers import body_reject_fields
 from bookbag.tokens.models import Scope
 from bookbag.tokens.permissions import HasScope
 
@@ -54,7 +55,9 @@ class QueueViewSet(ScopedObjectMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
         """Reserve the next item for you, or return the claim you already hold in this queue."""
-        assignment = assignment_claim(queue=self.get_object(), reviewer=request.user)
+        queue = self.get_object()
+        body_reject_fields(request.data)
+        assignment = assignment_claim(queue=queue, reviewer=request.user)
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(AssignmentSerializer(assignment).data)
@@ -100,7 +103,9 @@ class AssignmentViewSet(
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
         """Give the item back to the queue without reviewing it."""
-        assignment = assignment_release(assignment=self.get_object(), reviewer=request.user)
+        assignment = self.get_object()
+        body_reject_fields(request.data)
+        assignment = assignment_release(assignment=assignment, reviewer=request.user)
         return Response(AssignmentSerializer(assignment).data)
 
 
