@@ -8,6 +8,9 @@ class BookbagAdminConfig(AdminConfig):
 
     def ready(self) -> None:
         super().ready()
-        from . import signin_log
+        from django.contrib import admin
 
+        from . import auth_admin, signin_log
+
+        auth_admin.register(admin.site)
         signin_log.connect()
