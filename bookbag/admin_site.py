@@ -50,10 +50,10 @@ class BookbagAdminSite(admin.AdminSite):
 
 
 class ScopedObjectAdminMixin:
-    """Answer 404 for an object outside ``get_queryset`` or that the user may not view.
+    """Raise Http404 for an object outside ``get_queryset`` or one that the user may not view.
 
     Django's admin redirects to the index with a message for a missing
-    object, and answers 403 for one the user may not view. A 404 for both
+    object, and returns 403 for one the user may not view. A 404 for both
     hides whether an object out of the user's reach exists.
     """
 

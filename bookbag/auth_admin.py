@@ -1,7 +1,7 @@
-"""User and group admins that answer 404, not 403 or a redirect, for an account the user may not view.
+"""User and group admins that return 404, not 403 or a redirect, for an account the user may not view.
 
-Django's own admins keep their model permissions; only the answer for an
-object out of reach changes, as in every other Bookbag admin.
+Django's own admins keep their model permissions. Only the response for
+an object out of reach changes, as in every other Bookbag admin.
 """
 
 from django.contrib import admin

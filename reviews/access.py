@@ -5,7 +5,7 @@ the ``reviews.manage_workspace`` permission, creates queues and rubrics and
 manages the queues where their membership role is ``manager``; reviewers
 and leads see only the queues they belong to. Inactive users have no role.
 Anything outside a user's reach is filtered out of the querysets here, so
-callers answer it exactly as they answer a missing object.
+callers respond to it exactly as to a missing object.
 """
 
 import logging
@@ -199,7 +199,7 @@ def command_actor_default():
 def denial_log(*, user, model: type[Model], object_id, channel: str) -> None:
     """Log ``access.denied`` when ``object_id`` names a row of ``model`` that ``user`` was refused.
 
-    Callers answer such a request exactly as for a missing row, so this log
+    Callers respond to such a request exactly as to a missing row, so this log
     is the only trace that someone reached for an object outside their scope.
     A missing row or an id of the wrong type logs nothing.
     """

@@ -1,4 +1,4 @@
-"""The viewset base of every API object route: an object out of the user's scope is logged, then answered as missing."""
+"""The viewset base of every API object route: a request for an object out of scope is logged, then gets a 404."""
 
 from django.http import Http404
 

@@ -1,4 +1,4 @@
-"""Every URL × every role × {own object, another queue's object, missing id} answers the declared status.
+"""Every URL × every role × {own object, another queue's object, missing id} returns the declared status.
 
 ``RULES`` declares, per URL name, the method the matrix sends, the object
 the URL takes and which roles reach it. The first test walks
@@ -65,7 +65,7 @@ SESSION_SCOPES = {
 
 @dataclass(frozen=True)
 class Rule:
-    """How one URL answers: ``expect(role, object)`` returns the status; ``target`` names the object it takes."""
+    """How one URL responds: ``expect(role, object)`` returns the status; ``target`` names the object it takes."""
 
     method: str
     expect: Callable[[str, str | None], int | frozenset]
@@ -80,7 +80,7 @@ def token_user_scope(role: str) -> tuple[str, str | None]:
 
 
 def api(scope: str | None, own=NOBODY, other=NOBODY, ok=200, everyone=False) -> Callable:
-    """Expect DRF's answers: 401 without credentials, 403 without the scope, 404 out of scope, else ``ok``."""
+    """Expect DRF's responses: 401 without credentials, 403 without the scope, 404 out of scope, else ``ok``."""
 
     def expect(role: str, obj: str | None):
         if role == "anonymous":
@@ -380,7 +380,7 @@ def test_route_answers_declared_status(world, db, key, role):
 
 @pytest.mark.parametrize("key", [key for key, rule in RULES.items() if rule.target and key.count("-") == 1])
 def test_api_out_of_scope_body_equals_missing_body(world, db, key):
-    """An object of another queue answers with exactly the body of a missing id, for every API object route."""
+    """An object of another queue gets exactly the response body of a missing id, on every API object route."""
     rule = RULES[key]
     client = client_for("reviewer", world)
 
@@ -398,7 +398,7 @@ ADMIN_OBJECT_PAGES = [key for key, rule in RULES.items() if key.startswith("admi
 
 @pytest.mark.parametrize("key", ADMIN_OBJECT_PAGES)
 def test_admin_out_of_scope_page_equals_missing_page(world, db, key):
-    """An admin object of another queue answers with exactly the page of a missing id."""
+    """An admin object of another queue gets exactly the page of a missing id."""
     rule = RULES[key]
     client = client_for("reviewer", world)
 
