@@ -13,6 +13,7 @@ import logging
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
+from django.http import Http404
 
 from bookbag.tokens.models import ApiToken
 from exports.models import ExportJob, WebhookDelivery, WebhookEndpoint
@@ -212,3 +213,15 @@ def denial_log(*, user, model: type[Model], object_id, channel: str) -> None:
             "user_id": getattr(user, "pk", None), "object_type": model._meta.label_lower,
             "object_id": str(object_id), "channel": channel,
         })
+
+
+def scoped_get_or_404(queryset: QuerySet, *, user, pk, channel: str = "admin"):
+    """Return the row ``pk`` of ``queryset``, already narrowed to ``user``'s scope, or raise Http404.
+
+    A row that exists outside the scope is logged by ``denial_log`` and gets the same 404.
+    """
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        denial_log(user=user, model=queryset.model, object_id=pk, channel=channel)
+        raise Http404(f"{queryset.model._meta.verbose_name.capitalize()} {pk} not found.")
+    return obj

@@ -8,7 +8,8 @@ from rest_framework.test import APIClient
 
 from bookbag.tokens.models import ApiToken
 from bookbag.tokens.services import token_create
-from tests.factories import QueueFactory, ReviewItemFactory
+from reviews.services import assignment_claim
+from tests.factories import QueueFactory, ReviewItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +154,16 @@ def test_api_denial_of_existing_object_is_logged(captured, reviewer):
     assert record.user_id == reviewer.pk
     assert record.object_id == str(hidden.pk)
     assert record.channel == "api"
+
+
+def test_workspace_denial_of_existing_assignment_is_logged(client, captured, reviewer, queue):
+    ReviewItemFactory(queue=queue)
+    held = assignment_claim(queue=queue, reviewer=reviewer)
+    client.force_login(UserFactory(username="stranger"))
+
+    response = client.get(reverse("admin:workspace_assignment", args=[held.pk]))
+
+    assert response.status_code == 404
+    [record] = events(captured.records, "access.denied")
+    assert record.object_type == "reviews.assignment"
+    assert record.object_id == str(held.pk)
