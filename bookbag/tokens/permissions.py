@@ -5,12 +5,17 @@ from .services import scopes_allowed
 
 
 def request_scopes(request) -> set[str]:
-    """Return the scopes of the request: the token's, or the role's for a session."""
+    """Return the scopes of the request: those its user's role allows now, narrowed to the token's for a token.
+
+    A token keeps the scopes it was created with, so a user who loses the
+    manager role loses the manager scopes of their tokens too.
+    """
+    if not (request.user and request.user.is_authenticated):
+        return set()
+    allowed = {str(scope) for scope in scopes_allowed(request.user)}
     if isinstance(request.auth, ApiToken):
-        return set(request.auth.scopes)
-    if request.user and request.user.is_authenticated:
-        return {str(scope) for scope in scopes_allowed(request.user)}
-    return set()
+        return allowed & set(request.auth.scopes)
+    return allowed
 
 
 class HasScope(BasePermission):
@@ -35,6 +40,11 @@ class HasScope(BasePermission):
             )
         elif scope in map(str, scopes_allowed(request.user)):
             self.message = f"This token lacks the {scope!r} scope; create a token with --scope {scope}."
+        elif scope in request.auth.scopes:
+            self.message = (
+                f"This token carries the {scope!r} scope, but its user's role no longer allows it; "
+                "only managers (the reviews.manage_workspace permission) hold it."
+            )
         else:
             self.message = (
                 f"This token lacks the {scope!r} scope, and its user's role does not allow it; "
