@@ -1,8 +1,9 @@
-"""The reviewer's own history: every review they submitted, newest first."""
+"""The reviewer's own history: every review they submitted in the queues they still belong to, newest first."""
 
 from django.db.models import QuerySet
 from django.template.response import TemplateResponse
 
+from ..access import reviews_visible
 from ..models import Review
 from .workspace import WorkspaceView
 
@@ -11,7 +12,8 @@ PAGE_SIZE = 50
 
 def own_reviews(user) -> QuerySet[Review]:
     return (
-        Review.objects.filter(reviewer=user, kind=Review.Kind.REVIEW)
+        reviews_visible(user)
+        .filter(reviewer=user, kind=Review.Kind.REVIEW)
         .select_related("item__queue", "rubric")
         .order_by("-submitted_at", "-id")
     )

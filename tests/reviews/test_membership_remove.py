@@ -6,7 +6,7 @@ from django.urls import reverse
 from bookbag.audit.models import AuditEvent
 from bookbag.errors import PermissionDenied
 from reviews.models import Assignment, QueueMembership
-from reviews.services import assignment_claim, membership_remove
+from reviews.services import assignment_claim, membership_remove, review_submit
 from tests.admin_forms import changeform_data
 from tests.api_clients import token_client
 from tests.factories import ReviewItemFactory
@@ -84,3 +84,17 @@ def test_admin_removal_answers_next_workspace_request_404(client, manager, queue
     held.refresh_from_db()
     assert held.state == Assignment.State.RELEASED
     assert AuditEvent.objects.filter(action="assignment.release", object_id=str(held.pk), actor=manager).exists()
+
+
+def test_removed_reviewer_history_hides_queue(client, manager, queue, reviewer):
+    ReviewItemFactory(queue=queue)
+    review_submit(assignment=assignment_claim(queue=queue, reviewer=reviewer), reviewer=reviewer,
+                  verdict="rejected", reason="Reason kept in the removed queue.")
+    client.force_login(reviewer)
+    history_url = reverse("admin:workspace_history")
+    assert "Reason kept in the removed queue." in client.get(history_url).content.decode()
+
+    membership_remove(actor=manager, queue=queue, user=reviewer)
+
+    page = client.get(history_url).content.decode()
+    assert "Reason kept in the removed queue." not in page
