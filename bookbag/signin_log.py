@@ -1,8 +1,8 @@
 """Log sign-ins, failed sign-ins and sign-outs by user id, never with the password or session key.
 
-Django sends the ``user_logged_in``, ``user_login_failed`` and
-``user_logged_out`` signals from ``django.contrib.auth``; they are the only
-place every sign-in path (admin, browsable API) passes through.
+Django's ``authenticate``, ``login`` and ``logout`` send the
+``user_login_failed``, ``user_logged_in`` and ``user_logged_out`` signals,
+so one receiver each covers the admin and the browsable API alike.
 """
 
 import logging

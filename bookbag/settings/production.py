@@ -16,7 +16,7 @@ MIN_SECRET_KEY_LENGTH = 50
 
 
 def required_env(name: str, hint: str) -> str:
-    """Return the environment variable ``name``, or raise ImproperlyConfigured that says how to set it."""
+    """Return the environment variable ``name``, or raise ImproperlyConfigured with ``hint`` on what to set."""
     value = os.environ.get(name, "").strip()
     if not value:
         raise ImproperlyConfigured(f"{name} is not set; production settings need it: {hint}")
