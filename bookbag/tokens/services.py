@@ -14,6 +14,8 @@ from .models import ApiToken, Scope
 logger = logging.getLogger(__name__)
 
 PREFIX_LENGTH = 8
+# The scopes every active user's role allows; the others need the manager role.
+EVERY_ROLE_SCOPES = (Scope.REVIEW, Scope.READ)
 
 
 def token_digest(key: str) -> str:
@@ -26,7 +28,7 @@ def scopes_allowed(user) -> list[str]:
 
     if is_manager(user):
         return [Scope.INGEST, Scope.REVIEW, Scope.EXPORT, Scope.READ, Scope.MANAGE]
-    return [Scope.REVIEW, Scope.READ]
+    return list(EVERY_ROLE_SCOPES)
 
 
 @transaction.atomic
