@@ -30,8 +30,10 @@ class BookbagAdminSite(admin.AdminSite):
     site_url = None
 
     def has_permission(self, request) -> bool:
-        user = request.user
-        return user.is_active and user.is_staff
+        # Imported here because reviews.access imports models that import this module's app.
+        from reviews.access import can_use_admin
+
+        return can_use_admin(request.user)
 
     def index(self, request, extra_context=None):
         # Imported here because reviews.admin imports this module.
@@ -47,14 +49,32 @@ class BookbagAdminSite(admin.AdminSite):
         return workspace_urlpatterns(self) + super().get_urls()
 
 
-class ScopedModelAdmin(admin.ModelAdmin):
-    """A model admin that returns 404 for objects outside ``get_queryset``.
+class ScopedObjectAdminMixin:
+    """Raise Http404 for an object outside ``get_queryset`` or one that the user may not view.
 
     Django's admin redirects to the index with a message for a missing
-    object. A 404 instead hides whether an object out of the user's
-    reach exists. The history page also lists the object's audit events
-    that the user may read. Changelists count at most
-    LimitedCountPaginator's limit of rows.
+    object, and returns 403 for one the user may not view. A 404 for both
+    hides whether an object out of the user's reach exists.
+    """
+
+    def get_object(self, request, object_id, from_field=None):
+        # Imported here because reviews.access imports models that import this module's app.
+        from reviews.access import denial_log
+
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and (self.has_view_permission(request, obj) or self.has_change_permission(request, obj)):
+            return obj
+        if from_field is None:
+            denial_log(user=request.user, model=self.model, object_id=unquote(object_id), channel="admin")
+        raise Http404(f"{self.opts.verbose_name.capitalize()} {object_id!r} not found.")
+
+
+class ScopedModelAdmin(ScopedObjectAdminMixin, admin.ModelAdmin):
+    """A model admin that returns 404 for objects outside the user's scope.
+
+    The history page also lists the object's audit events that the user
+    may read. Changelists count at most LimitedCountPaginator's limit of
+    rows.
     """
 
     paginator = LimitedCountPaginator
@@ -63,12 +83,6 @@ class ScopedModelAdmin(admin.ModelAdmin):
     def has_module_permission(self, request) -> bool:
         # Django asks for a model permission here, which Bookbag's roles do not grant.
         return self.has_view_permission(request)
-
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404(f"{self.opts.verbose_name.capitalize()} {object_id!r} not found.")
-        return obj
 
     def use_saved_object(self, obj, saved) -> None:
         """Load the row a service saved into the admin's ``obj``, so the admin's log and redirect use it.

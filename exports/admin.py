@@ -7,7 +7,7 @@ from django.utils.html import format_html
 
 from bookbag.admin_site import ReadOnlyAdminMixin, ScopedModelAdmin
 from bookbag.errors import BookbagError
-from reviews.access import is_manager
+from reviews.access import export_jobs_visible, is_manager
 
 from .models import ExportJob
 from .services import export_rerun
@@ -33,10 +33,7 @@ class ExportJobAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
     actions = ["rerun_jobs"]
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(requester=request.user)
+        return super().get_queryset(request).filter(pk__in=export_jobs_visible(request.user))
 
     def has_view_permission(self, request, obj=None) -> bool:
         return is_manager(request.user)

@@ -21,6 +21,8 @@ from rest_framework.response import Response
 
 from bookbag.api.negotiation import FormatFilterNegotiation
 from bookbag.api.routers import router
+from bookbag.api.scoping import ScopedObjectMixin
+from bookbag.api.serializers import RejectUnknownFieldsMixin, body_reject_fields
 from bookbag.api.throttling import EXPORT
 from bookbag.errors import PermissionDenied
 from bookbag.tokens.permissions import HasScope
@@ -34,7 +36,7 @@ from .services import export_download, export_request, export_rerun
 from .webhooks import api as webhooks_api  # noqa: F401  (registers the webhook routes)
 
 
-class ExportRequestSerializer(serializers.Serializer):
+class ExportRequestSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     kind = serializers.ChoiceField(
         choices=kind_choices(), default=ExportJob.Kind.BOTH,
         help_text=(
@@ -123,7 +125,7 @@ class ExportJobFilter(django_filters.FilterSet):
         fields = ["state", "kind", "format"]
 
 
-class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ExportJobViewSet(ScopedObjectMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Export jobs of the authenticated manager. Other users' jobs return 404."""
 
     queryset = ExportJob.objects.none()
@@ -156,6 +158,7 @@ class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @extend_schema(request=None, responses={202: ExportJobSerializer})
     @action(detail=True, methods=["post"])
     def rerun(self, request, pk=None):
+        body_reject_fields(request.data)
         job = export_rerun(actor=request.user, job_id=int(pk))
         job.refresh_from_db()
         return Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED)

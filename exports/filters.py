@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from bookbag.errors import NotFound
-from reviews.access import queues_managed
+from reviews.access import export_jobs_visible, queues_managed
 from reviews.models import Queue, Review, ReviewItem
 from rubrics.models import Rubric
 
@@ -191,7 +191,7 @@ def _since_export_clean(requester, value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
         raise ValidationError({"since_export": f"since_export must be an export job id, not {value!r}."})
     job_id = int(value)
-    state = ExportJob.objects.filter(pk=job_id, requester=requester).values_list("state", flat=True).first()
+    state = export_jobs_visible(requester).filter(pk=job_id).values_list("state", flat=True).first()
     if state is None:
         raise NotFound(f"Export {job_id} not found among your exports; since_export names one of your own jobs.")
     if state != ExportJob.State.SUCCEEDED:

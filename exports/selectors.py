@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils.dateparse import parse_datetime
 
 from bookbag.errors import NotFound
+from reviews.access import export_jobs_visible
 from reviews.models import Review, ReviewItem
 
 from .filters import RUBRIC_VERSION_PATTERN, ExportFilters
@@ -98,5 +99,5 @@ def _job_build_start(job_id: int) -> datetime.datetime:
 
 
 def export_job_list(*, requester) -> QuerySet[ExportJob]:
-    """Return ``requester``'s own export jobs, newest first."""
-    return ExportJob.objects.filter(requester=requester).order_by("-created_at", "-id")
+    """Return the export jobs ``requester`` may see (``reviews.access.export_jobs_visible``), newest first."""
+    return export_jobs_visible(requester).order_by("-created_at", "-id")

@@ -325,7 +325,7 @@ def export_download(*, job_id: int, actor) -> ExportJob:
 
     Raises NotFound for another user's job and Conflict before the job has succeeded.
     """
-    job = export_job_list(requester=actor).filter(pk=job_id).first() if is_manager(actor) else None
+    job = export_job_list(requester=actor).filter(pk=job_id).first()
     if job is None:
         raise NotFound(f"Export {job_id} not found among your exports.")
     if job.state == ExportJob.State.FAILED:

@@ -1,30 +1,55 @@
-"""Who may see and do what. Admin, API, exports and commands all ask here.
+"""Who may see and do what. Admin, API, exports, webhooks, tokens and commands all ask here.
 
-Roles: a manager holds the ``reviews.manage_workspace`` permission (or is a
-superuser) and manages the queues where their membership role is
-``manager``; reviewers and leads see only the queues they belong to.
+Roles: an admin is an active superuser and sees everything. A manager holds
+the ``reviews.manage_workspace`` permission, creates queues and rubrics and
+manages the queues where their membership role is ``manager``; reviewers
+and leads see only the queues they belong to. Inactive users have no role.
+Anything outside a user's reach is filtered out of the querysets here, so
+callers respond to it exactly as to a missing object.
 """
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+import logging
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.http import Http404
 
 from bookbag.audit.models import AuditEvent, AuditEventQueue
+from bookbag.tokens.models import ApiToken
+from exports.models import ExportJob, WebhookDelivery, WebhookEndpoint
 from rubrics.models import Rubric
 
 from .models import Assignment, Queue, QueueMembership, Review, ReviewItem
+
+logger = logging.getLogger(__name__)
 
 OVERSEEING_ROLES = (QueueMembership.Role.LEAD, QueueMembership.Role.MANAGER)
 RUBRIC_OBJECT_TYPES = ("rubrics.rubric", "rubrics.criterion")
 
 
+def is_active_user(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def is_admin(user) -> bool:
+    return is_active_user(user) and user.is_superuser
+
+
+def can_use_admin(user) -> bool:
+    """Return whether ``user`` may sign in to the admin; what they see inside is decided per model."""
+    return is_active_user(user) and user.is_staff
+
+
 def is_manager(user) -> bool:
-    if not (user and user.is_authenticated and user.is_active):
+    if not is_active_user(user):
         return False
     return user.is_superuser or user.has_perm("reviews.manage_workspace")
 
 
 def queues_visible(user) -> QuerySet[Queue]:
     """Return the queues ``user`` belongs to in any role (every queue for a superuser)."""
-    if not (user and user.is_authenticated and user.is_active):
+    if not is_active_user(user):
         return Queue.objects.none()
     if user.is_superuser:
         return Queue.objects.all()
@@ -47,7 +72,7 @@ def queues_overseen(user) -> QuerySet[Queue]:
 
     Overseers adjudicate the queue's items and see every review in it, blind or not.
     """
-    if not (user and user.is_authenticated and user.is_active):
+    if not is_active_user(user):
         return Queue.objects.none()
     if user.is_superuser:
         return Queue.objects.all()
@@ -73,7 +98,7 @@ def _work_visible(user, queue_field: str) -> Q:
 
 
 def assignments_visible(user) -> QuerySet[Assignment]:
-    if not (user and user.is_authenticated and user.is_active):
+    if not is_active_user(user):
         return Assignment.objects.none()
     if user.is_superuser:
         return Assignment.objects.all()
@@ -81,7 +106,7 @@ def assignments_visible(user) -> QuerySet[Assignment]:
 
 
 def reviews_visible(user) -> QuerySet[Review]:
-    if not (user and user.is_authenticated and user.is_active):
+    if not is_active_user(user):
         return Review.objects.none()
     if user.is_superuser:
         return Review.objects.all()
@@ -110,6 +135,9 @@ def rubrics_visible(user) -> QuerySet[Rubric]:
 
 
 def membership_role(user, queue: Queue) -> str | None:
+    """Return ``user``'s role in ``queue`` (manager for an admin), or None for a non-member or inactive user."""
+    if not is_active_user(user):
+        return None
     if user.is_superuser:
         return QueueMembership.Role.MANAGER
     membership = QueueMembership.objects.filter(queue=queue, user=user).only("role").first()
@@ -117,7 +145,7 @@ def membership_role(user, queue: Queue) -> str | None:
 
 
 def can_review(user, queue: Queue) -> bool:
-    return bool(user and user.is_active and membership_role(user, queue))
+    return membership_role(user, queue) is not None
 
 
 def can_manage(user, queue: Queue) -> bool:
@@ -133,8 +161,6 @@ def audit_queue_ids(instance) -> list[int]:
 
     Rubrics, tokens, webhooks, users and items kept without a queue belong to none.
     """
-    from exports.models import ExportJob
-
     if isinstance(instance, Queue):
         return [instance.pk]
     if isinstance(instance, QueueMembership | ReviewItem | Assignment):
@@ -163,3 +189,76 @@ def audit_events_visible(user) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(
         in_managed_queue | Q(object_type__in=RUBRIC_OBJECT_TYPES) | Q(actor_id=user.pk)
     )
+
+
+def export_jobs_visible(user) -> QuerySet[ExportJob]:
+    """Return the export jobs ``user`` may see and download: a manager's own, every job for an admin."""
+    if not is_manager(user):
+        return ExportJob.objects.none()
+    if user.is_superuser:
+        return ExportJob.objects.all()
+    return ExportJob.objects.filter(requester=user)
+
+
+def webhook_endpoints_visible(user) -> QuerySet[WebhookEndpoint]:
+    """Return the webhook endpoints ``user`` may see and change: a manager's own, every one for an admin."""
+    if not is_manager(user):
+        return WebhookEndpoint.objects.none()
+    if user.is_superuser:
+        return WebhookEndpoint.objects.all()
+    return WebhookEndpoint.objects.filter(owner=user)
+
+
+def webhook_deliveries_visible(user) -> QuerySet[WebhookDelivery]:
+    return WebhookDelivery.objects.filter(endpoint__in=webhook_endpoints_visible(user))
+
+
+def can_change_webhook_endpoint(user, endpoint: WebhookEndpoint | None) -> bool:
+    """Return whether ``user`` may change ``endpoint``, or add endpoints when it is None."""
+    if endpoint is None:
+        return is_manager(user)
+    return webhook_endpoints_visible(user).filter(pk=endpoint.pk).exists()
+
+
+def tokens_visible(user) -> QuerySet[ApiToken]:
+    """Return the API tokens ``user`` may see and revoke: their own, every token for an admin."""
+    if not is_active_user(user):
+        return ApiToken.objects.none()
+    if user.is_superuser:
+        return ApiToken.objects.all()
+    return ApiToken.objects.filter(user=user)
+
+
+def command_actor_default():
+    """Return the user a management command acts as when none is named: the first active admin, or None."""
+    return get_user_model().objects.filter(is_superuser=True, is_active=True).order_by("id").first()
+
+
+def denial_log(*, user, model: type[Model], object_id, channel: str) -> None:
+    """Log ``access.denied`` when ``object_id`` names a row of ``model`` that ``user`` was refused.
+
+    Callers respond to such a request exactly as to a missing row, so this log
+    is the only trace that someone reached for an object outside their scope.
+    A missing row or an id of the wrong type logs nothing.
+    """
+    try:
+        exists = model._default_manager.filter(pk=object_id).exists()
+    except (TypeError, ValueError, ValidationError):
+        return
+    if exists:
+        logger.warning("access.denied", extra={
+            "user_id": getattr(user, "pk", None), "object_type": model._meta.label_lower,
+            "object_id": str(object_id), "channel": channel,
+        })
+
+
+def scoped_get_or_404(queryset: QuerySet, *, user, pk, channel: str = "admin"):
+    """Return the row ``pk`` of ``queryset``, already narrowed to ``user``'s scope, or raise Http404.
+
+    A row that exists outside the scope is logged by ``denial_log`` and gets the same 404.
+    """
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        denial_log(user=user, model=queryset.model, object_id=pk, channel=channel)
+        raise Http404(f"{queryset.model._meta.verbose_name.capitalize()} {pk} not found.")
+    return obj

@@ -7,6 +7,7 @@ from rest_framework.permissions import IsAuthenticated
 
 from bookbag.api.filters import IdFilter
 from bookbag.api.routers import router
+from bookbag.api.scoping import ScopedObjectMixin
 from bookbag.tokens.models import Scope
 from bookbag.tokens.permissions import HasScope
 from reviews.access import rubrics_visible
@@ -31,7 +32,7 @@ class RubricFilter(django_filters.FilterSet):
     partial_update=extend_schema(description="Edit some fields of a rubric; see update for versioning."),
     destroy=extend_schema(description="Delete a version that no queue uses and no review references (else 409)."),
 )
-class RubricViewSet(viewsets.ModelViewSet):
+class RubricViewSet(ScopedObjectMixin, viewsets.ModelViewSet):
     """Rubric versions. Managers see and edit every rubric; reviewers read their queues' rubrics."""
 
     serializer_class = RubricSerializer

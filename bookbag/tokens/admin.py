@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 
 from bookbag.admin_site import ReadOnlyAdminMixin, ScopedModelAdmin
+from reviews.access import can_use_admin, tokens_visible
 
 from .forms import ApiTokenCreateForm
 from .models import ApiToken
@@ -30,10 +31,7 @@ class ApiTokenAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
     actions = ["revoke"]
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(user=request.user)
+        return super().get_queryset(request).filter(pk__in=tokens_visible(request.user))
 
     def has_view_permission(self, request, obj=None) -> bool:
         return True
@@ -62,7 +60,7 @@ class ApiTokenAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
         return TemplateResponse(request, f"admin/tokens/apitoken/{template}", context)
 
     def has_revoke_permission(self, request) -> bool:
-        return request.user.is_active and request.user.is_staff
+        return can_use_admin(request.user)
 
     @admin.display(description="active", boolean=True)
     def active(self, token: ApiToken) -> bool:

@@ -1,3 +1,5 @@
+import logging
+
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
@@ -5,6 +7,8 @@ from bookbag.audit.context import set_token
 
 from .models import ApiToken
 from .services import token_digest
+
+logger = logging.getLogger(__name__)
 
 
 class ScopedTokenAuthentication(authentication.TokenAuthentication):
@@ -17,6 +21,8 @@ class ScopedTokenAuthentication(authentication.TokenAuthentication):
             .first()
         )
         if token is None or not token.user.is_active:
+            # The key is a secret even when it is wrong, so only the token's id, if any, is logged.
+            logger.warning("token.auth_failed", extra={"token_id": token.pk if token else None})
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         set_token(token.prefix)

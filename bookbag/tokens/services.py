@@ -1,4 +1,5 @@
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterable
 
@@ -10,7 +11,11 @@ from bookbag.audit.services import audit_record
 
 from .models import ApiToken, Scope
 
+logger = logging.getLogger(__name__)
+
 PREFIX_LENGTH = 8
+# The scopes every active user's role allows; the others need the manager role.
+EVERY_ROLE_SCOPES = (Scope.REVIEW, Scope.READ)
 
 
 def token_digest(key: str) -> str:
@@ -23,7 +28,7 @@ def scopes_allowed(user) -> list[str]:
 
     if is_manager(user):
         return [Scope.INGEST, Scope.REVIEW, Scope.EXPORT, Scope.READ, Scope.MANAGE]
-    return [Scope.REVIEW, Scope.READ]
+    return list(EVERY_ROLE_SCOPES)
 
 
 @transaction.atomic
@@ -58,6 +63,10 @@ def token_create(*, user, scopes: Iterable[str] | None = None, name: str = "", a
     token.save()
 
     audit_record(actor=actor, action="token.create", instance=token, after={"user": user.pk, "scopes": requested})
+    logger.info("token.created", extra={
+        "token_id": token.pk, "token_prefix": token.prefix, "user_id": user.pk,
+        "actor_id": getattr(actor, "pk", None), "scopes": requested,
+    })
     return token, key
 
 
@@ -67,4 +76,8 @@ def token_revoke(*, token: ApiToken, actor) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         audit_record(actor=actor, action="token.revoke", instance=token, after={"revoked_at": token.revoked_at.isoformat()})
+        logger.info("token.revoked", extra={
+            "token_id": token.pk, "token_prefix": token.prefix, "user_id": token.user_id,
+            "actor_id": getattr(actor, "pk", None),
+        })
     return token

@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from bookbag.admin_site import ReadOnlyAdminMixin, ScopedModelAdmin
-from reviews.access import is_manager
+from reviews.access import can_change_webhook_endpoint, is_manager
 
 from ..models import WebhookDelivery, WebhookEndpoint
 from .endpoints import (
@@ -87,7 +87,7 @@ class WebhookEndpointAdmin(ScopedModelAdmin):
         return is_manager(request.user)
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return is_manager(request.user) and (obj is None or request.user.is_superuser or obj.owner_id == request.user.pk)
+        return can_change_webhook_endpoint(request.user, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return self.has_change_permission(request, obj)

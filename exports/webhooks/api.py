@@ -14,6 +14,8 @@ from rest_framework.permissions import IsAuthenticated
 
 from bookbag.api.filters import BooleanFilter
 from bookbag.api.routers import router
+from bookbag.api.serializers import RejectUnknownFieldsMixin
+from bookbag.api.scoping import ScopedObjectMixin
 from bookbag.errors import PermissionDenied
 from bookbag.tokens.permissions import HasScope
 from reviews.access import is_manager
@@ -28,7 +30,7 @@ from .endpoints import (
 )
 
 
-class WebhookEndpointSerializer(serializers.ModelSerializer):
+class WebhookEndpointSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=WebhookEndpoint.Event.choices), allow_empty=False,
         help_text="Event types to send: export.succeeded, export.failed.",
@@ -73,7 +75,7 @@ class WebhookDeliveryFilter(django_filters.FilterSet):
         fields = ["succeeded", "event"]
 
 
-class WebhookEndpointViewSet(viewsets.ModelViewSet):
+class WebhookEndpointViewSet(ScopedObjectMixin, viewsets.ModelViewSet):
     """Webhook endpoints of the authenticated manager."""
 
     queryset = WebhookEndpoint.objects.none()

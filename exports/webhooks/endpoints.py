@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 
 from bookbag.audit.services import audit_record, snapshot
 from bookbag.errors import NotFound, PermissionDenied
-from reviews.access import is_manager
+from reviews.access import is_manager, webhook_deliveries_visible, webhook_endpoints_visible
 
 from ..models import WebhookDelivery, WebhookEndpoint
 
@@ -25,17 +25,14 @@ SECRET_BYTES = 32
 
 
 def webhook_endpoint_list(*, user) -> QuerySet[WebhookEndpoint]:
-    """Return the endpoints ``user`` may see: their own, or every endpoint for a superuser."""
-    if not is_manager(user):
-        return WebhookEndpoint.objects.none()
-    endpoints = WebhookEndpoint.objects.select_related("owner").order_by("id")
-    return endpoints if user.is_superuser else endpoints.filter(owner=user)
+    """Return the endpoints ``user`` may see (``reviews.access.webhook_endpoints_visible``), oldest first."""
+    return webhook_endpoints_visible(user).select_related("owner").order_by("id")
 
 
 def webhook_delivery_list(*, user) -> QuerySet[WebhookDelivery]:
     """Return the delivery attempts to the endpoints ``user`` may see, newest first."""
     return (
-        WebhookDelivery.objects.filter(endpoint__in=webhook_endpoint_list(user=user))
+        webhook_deliveries_visible(user)
         .select_related("endpoint", "job")
         .order_by("-created_at", "-id")
     )

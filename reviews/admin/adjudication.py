@@ -5,12 +5,12 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
 from bookbag.errors import Conflict
 
-from ..access import queues_overseen
+from ..access import queues_overseen, scoped_get_or_404
 from ..models import Review, ReviewItem
 from ..services import review_adjudicate
 from .forms import ReviewForm
@@ -66,7 +66,8 @@ class AdjudicationView(WorkspaceView):
 
     def dispatch(self, request, item_id: int):
         items = ReviewItem.objects.select_related("queue__rubric")
-        self.item = get_object_or_404(items, pk=item_id, queue__in=queues_overseen(request.user))
+        overseen = items.filter(queue__in=queues_overseen(request.user))
+        self.item = scoped_get_or_404(overseen, user=request.user, pk=item_id)
         if self.item.state != ReviewItem.State.ADJUDICATION:
             messages.info(request, f"Item {self.item} is {self.item.get_state_display().lower()}, not awaiting adjudication.")
             return redirect("admin:workspace_adjudication")

@@ -1,4 +1,5 @@
-"""The reviewer's own history: every review they submitted, newest first, and editing it within the edit window."""
+"""The reviewer's own history: every review they submitted in the queues they still belong to, newest first,
+and editing it within the edit window."""
 
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from bookbag.errors import Conflict, NotFound
 
-from ..access import queues_visible
+from ..access import queues_visible, reviews_visible
 from ..models import Review
 from ..services import review_edit_deadline, review_revise, review_revise_problem
 from .forms import SCORE_PREFIX, ReviewForm
@@ -23,7 +24,8 @@ PAGE_SIZE = 50
 
 def own_reviews(user) -> QuerySet[Review]:
     return (
-        Review.objects.filter(reviewer=user, kind=Review.Kind.REVIEW)
+        reviews_visible(user)
+        .filter(reviewer=user, kind=Review.Kind.REVIEW)
         .select_related("item__queue", "rubric", "assignment")
         .order_by("-submitted_at", "-id")
     )

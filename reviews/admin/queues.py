@@ -12,7 +12,7 @@ from bookbag.admin_site import ScopedModelAdmin
 from exports.admin_actions import ExportPermissionMixin, export_queues
 from rubrics.models import Rubric
 
-from ..access import can_manage, is_manager, queues_visible
+from ..access import can_manage, is_admin, is_manager, queues_visible
 from ..models import Queue, QueueMembership
 from ..services import membership_remove, membership_set, queue_create, queue_update
 from ..services.queues import EDITABLE_FIELDS, QUEUE_FIELDS
@@ -39,7 +39,7 @@ class MembershipFormSet(BaseInlineFormSet):
     def clean(self) -> None:
         # Django's formset check of the (queue, user) constraint rejects duplicate rows.
         super().clean()
-        if self.actor is not None and not self.actor.is_superuser:
+        if self.actor is not None and not is_admin(self.actor):
             self._check_actor_stays_manager()
 
     def _check_actor_stays_manager(self) -> None:

@@ -10,14 +10,14 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views import View
 
 from bookbag.errors import Conflict, NotFound
 
-from ..access import queues_overseen, queues_visible
+from ..access import queues_overseen, queues_visible, scoped_get_or_404
 from ..models import Assignment, Queue, Review, ReviewItem
 from ..services import assignment_claim, assignment_release, review_submit
 from .forms import ReviewForm
@@ -157,14 +157,16 @@ class ClaimView(WorkspaceView):
     http_method_names = ["post"]
 
     def post(self, request, queue_id: int):
-        queue = get_object_or_404(queues_visible(request.user), pk=queue_id)
+        queue = scoped_get_or_404(queues_visible(request.user), user=request.user, pk=queue_id)
         return claim_next(request, queue)
 
 
 def own_assignment(user, assignment_id: int) -> Assignment:
     """Return ``user``'s assignment in a queue they still belong to, or raise Http404."""
     assignments = Assignment.objects.select_related("item__queue__rubric", "queue")
-    return get_object_or_404(assignments, pk=assignment_id, reviewer=user, queue__in=queues_visible(user))
+    return scoped_get_or_404(
+        assignments.filter(reviewer=user, queue__in=queues_visible(user)), user=user, pk=assignment_id
+    )
 
 
 def lease_problem(assignment: Assignment) -> str | None:

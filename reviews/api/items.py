@@ -26,6 +26,7 @@ from rest_framework.response import Response
 
 from bookbag.api.filters import DateTimeFilter
 from bookbag.api.routers import router
+from bookbag.api.scoping import ScopedObjectMixin
 from bookbag.api.throttling import INGEST
 from bookbag.errors import NotFound
 from bookbag.tokens.models import Scope
@@ -153,7 +154,7 @@ def _ingest(parsed: list[tuple[str | None, ItemRecord]], *, actor) -> list[Inges
     return outcomes
 
 
-class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ItemViewSet(ScopedObjectMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """AI replies under review: ingest them into queues you manage, read those of queues you belong to."""
 
     # The schema generator reads the model from here; requests go through get_queryset.

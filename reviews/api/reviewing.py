@@ -14,6 +14,8 @@ from rest_framework.response import Response
 from bookbag.api.filters import BooleanFilter, IdFilter
 from bookbag.api.pagination import SubmittedCursorPagination
 from bookbag.api.routers import router
+from bookbag.api.scoping import ScopedObjectMixin
+from bookbag.api.serializers import body_reject_fields
 from bookbag.tokens.models import Scope
 from bookbag.tokens.permissions import HasScope
 
@@ -40,7 +42,7 @@ class QueueFilter(django_filters.FilterSet):
 @extend_schema_view(
     destroy=extend_schema(description="Delete a queue without items. A queue with items returns 409; pause it with is_active."),
 )
-class QueueViewSet(viewsets.ModelViewSet):
+class QueueViewSet(ScopedObjectMixin, viewsets.ModelViewSet):
     """Queues: managers create and manage them; members read the queues they belong to."""
 
     serializer_class = QueueSerializer
@@ -67,7 +69,9 @@ class QueueViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
         """Reserve the next item for you, or return the claim you already hold in this queue."""
-        assignment = assignment_claim(queue=self.get_object(), reviewer=request.user)
+        queue = self.get_object()
+        body_reject_fields(request.data)
+        assignment = assignment_claim(queue=queue, reviewer=request.user)
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(AssignmentSerializer(assignment).data)
@@ -83,7 +87,9 @@ class AssignmentFilter(django_filters.FilterSet):
         fields = ["queue", "state"]
 
 
-class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AssignmentViewSet(
+    ScopedObjectMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Your own assignments in the queues you belong to."""
 
     # The schema generator reads the model from here; requests go through get_queryset.
@@ -111,7 +117,9 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
         """Give the item back to the queue without reviewing it."""
-        assignment = assignment_release(assignment=self.get_object(), reviewer=request.user)
+        assignment = self.get_object()
+        body_reject_fields(request.data)
+        assignment = assignment_release(assignment=assignment, reviewer=request.user)
         return Response(AssignmentSerializer(assignment).data)
 
 

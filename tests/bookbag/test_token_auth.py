@@ -1,8 +1,11 @@
 import pytest
+from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
 from bookbag.tokens.models import ApiToken
 from bookbag.tokens.services import token_create, token_digest, token_revoke
+from tests.api_clients import token_client
+from tests.factories import ManagerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +102,16 @@ def test_scope_beyond_role_names_managers(reviewer, queue):
         "This token lacks the 'ingest' scope, and its user's role does not allow it; "
         "only managers (the reviews.manage_workspace permission) hold it."
     )
+
+
+def test_token_loses_scopes_with_manager_role(db):
+    former = ManagerFactory(username="former-manager")
+    client = token_client(former, scopes=["export", "read"])
+    former.user_permissions.remove(Permission.objects.get(codename="manage_workspace"))
+
+    exports = client.get("/api/v1/exports/")
+    queues = client.get("/api/v1/queues/")
+
+    assert exports.status_code == 403
+    assert "no longer allows it" in exports.json()["message"]
+    assert queues.status_code == 200

@@ -14,6 +14,7 @@ from bookbag.errors import BookbagError
 from exports.formats import format_names, kind_names
 from exports.models import ExportJob
 from exports.services import export_build, export_request
+from reviews.access import command_actor_default
 
 
 class Command(BaseCommand):
@@ -110,7 +111,7 @@ def _requester(username: str | None):
         if user is None:
             raise CommandError(f"User {username!r} not found; pass the username of a manager with --as.")
         return user
-    user = User.objects.filter(is_superuser=True, is_active=True).order_by("id").first()
+    user = command_actor_default()
     if user is None:
         raise CommandError("No active superuser exists; pass --as USERNAME with a manager's username.")
     return user
