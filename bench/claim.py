@@ -369,7 +369,7 @@ def _benchmark(args: argparse.Namespace) -> int:
     reviews_changes = subprocess.run(["git", "-C", str(REPOSITORY), "status", "--porcelain", "--", "reviews"],
                                      capture_output=True, text=True).stdout.strip()
     machine["uncommitted changes under reviews/"] = reviews_changes or "none"
-    command = " ".join(["/work/venv/bin/python", "bench/claim.py", *sys.argv[1:]])
+    command = " ".join([sys.executable, "bench/claim.py", *sys.argv[1:]])
     print(_markdown(results, machine=machine, command=command, uptime=uptime))
     for size, plan in plans.items():
         print(f"\nClaim item query plan at {size:,} items:\n\n```\n{plan}\n```")

@@ -260,7 +260,7 @@ def _benchmark(args: argparse.Namespace) -> int:
         shutil.rmtree(work_dir, ignore_errors=True)
 
     machine = machine_describe(postgres_version=postgres_version, repository=REPOSITORY)
-    command = " ".join(["/work/venv/bin/python", "bench/export.py", *sys.argv[1:]])
+    command = " ".join([sys.executable, "bench/export.py", *sys.argv[1:]])
     print(report.markdown(results, machine=machine, command=command, total_seconds=time.perf_counter() - started))
     if args.json:
         args.json.write_text(json.dumps({"machine": machine, "command": command, "results": results}, indent=2))
