@@ -4,7 +4,7 @@ Django's changelist counts every matching row for its paginator and, unless
 ``show_full_result_count`` is off, every row of the table as well. On a
 queue of a million items each count reads a million rows. This paginator
 counts at most ``COUNT_LIMIT + 1`` rows, so a changelist costs the same
-whatever the table's size, and the page says "more than 10000 items" instead of
+whatever the table's size, and the page shows "more than 10000 items" instead of
 the exact number.
 """
 
@@ -16,7 +16,7 @@ COUNT_LIMIT = 10_000
 
 
 class LimitedCountPaginator(Paginator):
-    """A paginator whose ``count`` stops at COUNT_LIMIT; ``count_is_limited`` tells whether there are more rows."""
+    """A paginator whose ``count`` stops at COUNT_LIMIT; ``count_is_limited`` is true when there are more rows."""
 
     count_is_limited = False
 

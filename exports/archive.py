@@ -54,6 +54,7 @@ def _deflated_add(archive: zipfile.ZipFile, member: DeflatedMember) -> None:
     zip64 = max(info.file_size, info.compress_size) > zipfile.ZIP64_LIMIT
 
     # The same steps as ZipFile.open(..., "w") and its writer's close, minus the compression.
+    # NOTE: these are ZipFile's private members, as in CPython 3.11; tests/exports/test_archive.py checks them.
     archive.fp.seek(archive.start_dir)
     info.header_offset = archive.fp.tell()
     archive._writecheck(info)

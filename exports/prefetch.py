@@ -2,8 +2,8 @@
 
 An export waits for PostgreSQL on every FETCH of its server-side cursor,
 and PostgreSQL waits while the export turns the rows into files. Reading
-the next batch on a thread lets the two run on separate cores; the thread
-only waits on the socket most of the time, so it holds the GIL little.
+the next batch on a thread lets the two run on separate cores. The thread
+spends most of its time waiting on the socket, which releases the GIL.
 """
 
 import itertools
@@ -25,10 +25,10 @@ class _Failure:
 def read_ahead(iterable: Iterable[T], *, batch_size: int, batches: int = 2) -> Iterator[T]:
     """Yield the items of ``iterable`` in order while a thread reads up to ``batches`` batches ahead.
 
-    The first batch is read on the calling thread, so an iterable that runs
+    The first batch is read on the calling thread. So an iterable that runs
     its database query on its first item (as Django's ``iterator()`` does)
-    runs it on the caller's connection and in the caller's transaction; the
-    thread then only fetches more rows from that cursor. An error raised by
+    runs it on the caller's connection and in the caller's transaction, and
+    the thread only fetches more rows from that cursor. An error raised by
     ``iterable`` is raised here, at the point it was reached. When the
     consumer stops early, the thread stops after its current batch.
     """
