@@ -7,14 +7,13 @@ the service still checks that every queue is one the manager manages.
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+from bookbag.admin_confirmation import action_confirmation_page
 from bookbag.errors import BookbagError
 from reviews.access import is_manager
 
@@ -22,8 +21,6 @@ from .models import ExportJob
 from .services import export_request
 
 CONFIRM_FIELD = "export_confirm"
-# The confirmation page lists this many of the selected objects and counts the rest.
-SHOWN_OBJECTS = 20
 
 
 class ExportRequestForm(forms.Form):
@@ -75,7 +72,10 @@ def _export_action(modeladmin, request, queryset: QuerySet, *, action_name: str,
             return _export_request(modeladmin, request, filters=filters, **form.cleaned_data)
     else:
         form = ExportRequestForm()
-    return _confirmation_page(modeladmin, request, queryset, action_name=action_name, form=form, summary=summary)
+    return action_confirmation_page(
+        modeladmin, request, queryset, action_name=action_name, title="Export reviewed items", summary=summary,
+        form=form, submit_label="Request export", confirm_field=CONFIRM_FIELD,
+    )
 
 
 def _export_request(modeladmin, request, *, filters: dict, kind: str, format: str):
@@ -90,27 +90,6 @@ def _export_request(modeladmin, request, *, filters: dict, kind: str, format: st
         messages.SUCCESS,
     )
     return HttpResponseRedirect(url)
-
-
-def _confirmation_page(modeladmin, request, queryset: QuerySet, *, action_name: str, form: ExportRequestForm,
-                       summary: str):
-    opts = modeladmin.model._meta
-    select_across = request.POST.get("select_across") == "1"
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": "Export reviewed items",
-        "opts": opts,
-        "summary": summary,
-        "form": form,
-        "shown_objects": list(queryset[:SHOWN_OBJECTS]),
-        "more_count": max(queryset.count() - SHOWN_OBJECTS, 0),
-        "select_across": select_across,
-        "selected_ids": [] if select_across else list(queryset.values_list("pk", flat=True)),
-        "action_name": action_name,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "confirm_field": CONFIRM_FIELD,
-    }
-    return TemplateResponse(request, "admin/exports/export_request_confirm.html", context)
 
 
 def _error_text(error: Exception) -> str:

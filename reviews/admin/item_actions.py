@@ -8,12 +8,12 @@ that the manager manages every selected item's queue.
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.template.response import TemplateResponse
 
+from bookbag.admin_confirmation import action_confirmation_page
 from bookbag.errors import BookbagError
 
 from ..access import is_manager
@@ -21,8 +21,6 @@ from ..models import Queue, Review
 from ..services import assignment_assign, item_mark_gold, items_rereview
 
 CONFIRM_FIELD = "action_confirm"
-# The confirmation page lists this many of the selected items and counts the rest.
-SHOWN_ITEMS = 20
 
 
 class ItemActionPermissionMixin:
@@ -65,22 +63,10 @@ def _error_text(error: Exception) -> str:
 
 def _confirmation_page(modeladmin, request, queryset: QuerySet, *, action_name: str, title: str, summary: str,
                        form: forms.Form) -> TemplateResponse:
-    select_across = request.POST.get("select_across") == "1"
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "opts": modeladmin.model._meta,
-        "summary": summary,
-        "form": form,
-        "shown_objects": list(queryset[:SHOWN_ITEMS]),
-        "more_count": max(queryset.count() - SHOWN_ITEMS, 0),
-        "select_across": select_across,
-        "selected_ids": [] if select_across else list(queryset.values_list("pk", flat=True)),
-        "action_name": action_name,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "confirm_field": CONFIRM_FIELD,
-    }
-    return TemplateResponse(request, "admin/reviews/reviewitem/action_confirm.html", context)
+    return action_confirmation_page(
+        modeladmin, request, queryset, action_name=action_name, title=title, summary=summary, form=form,
+        submit_label=title, confirm_field=CONFIRM_FIELD,
+    )
 
 
 @admin.action(description="Assign to a reviewer", permissions=["manage"])

@@ -38,7 +38,7 @@ def test_queue_action_asks_kind_and_format(client, manager, queue):
     response = _choose(client, QUEUES, "export_queues", [queue.pk])
 
     assert response.status_code == 200
-    assert response.templates[0].name == "admin/exports/export_request_confirm.html"
+    assert response.templates[0].name == "admin/action_confirm.html"
     content = response.content.decode()
     assert 'name="kind"' in content
     assert 'name="format"' in content

@@ -51,7 +51,7 @@ def test_assign_page_offers_queue_members(manager_client, queue, reviewer):
     response = _choose(manager_client, "assign_items", [item.pk])
 
     assert response.status_code == 200
-    assert response.templates[0].name == "admin/reviews/reviewitem/action_confirm.html"
+    assert response.templates[0].name == "admin/action_confirm.html"
     choices = [user.pk for user in response.context["form"].fields["reviewer"].queryset]
     assert reviewer.pk in choices
     assert outsider.pk not in choices
