@@ -13,13 +13,12 @@ attempts, takeovers, retries and the stale sweep fit together.
 
 import logging
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
@@ -35,7 +34,6 @@ from .manifest import code_version
 from .lifecycle import TRANSIENT_ERRORS, JobSuperseded, job_claim, job_fail, job_heartbeat, job_interrupt
 from .models import ExportJob, WebhookEndpoint
 from .options import ExportOptions, options_clean
-from .prefetch import read_ahead
 from .records import ExportRecord, export_record_iter
 from .selectors import export_item_list, export_job_list
 from .webhooks.delivery import webhook_event_emit
@@ -200,7 +198,7 @@ def _bundle_build(job: ExportJob, directory: Path) -> BuiltBundle:
     )
     try:
         done = 0
-        for record in _records_read(items):
+        for record in export_record_iter(items, chunk_size=CHUNK_SIZE):
             _record_add(writer, record)
             done += 1
             if done % CHUNK_SIZE == 0:
@@ -210,16 +208,6 @@ def _bundle_build(job: ExportJob, directory: Path) -> BuiltBundle:
         return writer.finish(header=_manifest_header(job, filters))
     finally:
         writer.close()
-
-
-def _records_read(items) -> Iterator[ExportRecord]:
-    records = export_record_iter(items, chunk_size=CHUNK_SIZE)
-    # Reading ahead shares the connection between the reader thread (FETCH) and this one (heartbeats).
-    # psycopg 3 serialises a connection's use with a lock; Python's sqlite3 makes no such promise for
-    # Django's connections, so SQLite reads stay on this thread.
-    if connection.vendor != "postgresql":
-        return records
-    return read_ahead(records, batch_size=CHUNK_SIZE)
 
 
 def _record_add(writer: BundleWriter, record: ExportRecord) -> None:
