@@ -2,11 +2,11 @@
 
 Each reviewed example goes through the same steps: optional PII redaction,
 every requested writer, our validator, removal of exact duplicates, and the
-train/validation split. Rows are written to files in a working directory as
-they arrive, so memory grows only by a 16-byte digest per row (kept to find
-duplicates). ``BundleWriter.finish`` then hashes the files, writes
-``manifest.json`` and ``README.md`` and packs everything into one zip in the
-same directory. The caller moves that zip into storage.
+train/validation split. Rows are deflated into files in a working directory
+as they arrive, so memory grows only by an 8-byte digest per row (12 to 24
+bytes in its table, kept to find duplicates). ``BundleWriter.finish`` then
+writes ``manifest.json`` and ``README.md`` and packs everything into one zip
+in the same directory. The caller moves that zip into storage.
 
 The data files, the provenance file and the card depend only on the
 selected reviews and the options, never on the time or the job, so the
@@ -25,6 +25,7 @@ from .card import PROVENANCE_PATH, dataset_card, features_fit
 from .examples import ReviewedExample
 from .formats import ExportFormat, FileWriter, Row
 from .archive import DeflatedMember, zip_write
+from .digests import DigestSet
 from .jsonl import Compressor, JsonlFile, LineEncodingError, file_sha256, row_encode
 from .manifest import SCHEMA_VERSION
 from .options import ExportOptions
@@ -74,7 +75,7 @@ class BundleWriter:
             directory=directory, path=PROVENANCE_PATH, file_format=PROVENANCE_FORMAT, compressor=self.compressor
         )
         self.redactor = Redactor() if options.redact_pii else None
-        self.seen: dict[str, set[bytes]] = {writer.kind: set() for writer in self.writers}
+        self.seen: dict[str, DigestSet] = {writer.kind: DigestSet() for writer in self.writers}
         self.counts = _empty_counts(self.writers)
         self.verdicts: Counter[str] = Counter({verdict: 0 for verdict in Review.Verdict.values})
         self.rubric_versions: set[str] = set()
@@ -109,10 +110,9 @@ class BundleWriter:
             self._invalid(data_file.path, example, "; ".join(problems))
             return
 
-        if digest in self.seen[writer.kind]:
+        if not self.seen[writer.kind].add(digest):
             self.counts["duplicates_removed"][writer.kind] += 1
             return
-        self.seen[writer.kind].add(digest)
 
         number = data_file.write_line(line)
         if self.features_fit[writer.kind]:
