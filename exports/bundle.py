@@ -3,8 +3,8 @@
 Each reviewed example goes through the same steps: optional PII redaction,
 every requested writer, our validator, removal of exact duplicates, and the
 train/validation split. Rows are deflated into files in a working directory
-as they arrive, so memory grows only by an 8-byte digest per row (12 to 24
-bytes in its table, kept to find duplicates). ``BundleWriter.finish`` then
+as they arrive, and the digests that find duplicates go to a SQLite file
+there, so memory does not grow with the export. ``BundleWriter.finish`` then
 writes ``manifest.json`` and ``README.md`` and packs everything into one zip
 in the same directory. The caller moves that zip into storage.
 
@@ -25,7 +25,7 @@ from .card import PROVENANCE_PATH, dataset_card, features_fit
 from .examples import ReviewedExample
 from .formats import ExportFormat, FileWriter, Row
 from .archive import DeflatedMember, zip_write
-from .digests import DigestSet
+from .digests import DigestStore
 from .jsonl import Compressor, JsonlFile, LineEncodingError, file_sha256, row_encode
 from .manifest import SCHEMA_VERSION
 from .options import ExportOptions
@@ -75,7 +75,7 @@ class BundleWriter:
             directory=directory, path=PROVENANCE_PATH, file_format=PROVENANCE_FORMAT, compressor=self.compressor
         )
         self.redactor = Redactor() if options.redact_pii else None
-        self.seen: dict[str, DigestSet] = {writer.kind: DigestSet() for writer in self.writers}
+        self.seen = DigestStore(directory / "digests.sqlite3")
         self.counts = _empty_counts(self.writers)
         self.verdicts: Counter[str] = Counter({verdict: 0 for verdict in Review.Verdict.values})
         self.rubric_versions: set[str] = set()
@@ -110,7 +110,7 @@ class BundleWriter:
             self._invalid(data_file.path, example, "; ".join(problems))
             return
 
-        if not self.seen[writer.kind].add(digest):
+        if not self.seen.add(writer.kind, digest):
             self.counts["duplicates_removed"][writer.kind] += 1
             return
 
@@ -148,6 +148,7 @@ class BundleWriter:
         """
         jsonl_files = [*self.data_files.values(), self.provenance]
         files = [jsonl_file.close() for jsonl_file in jsonl_files]
+        self.seen.close()
         manifest = {"schema_version": SCHEMA_VERSION, **header, **self._summary(files), "files": files}
         card = dataset_card(
             export_format=self.export_format, writers=self.writers, files=files, counts=manifest["counts"],
@@ -199,6 +200,7 @@ class BundleWriter:
     def close(self) -> None:
         """Stop the compressor and close any file still open, after a failure part-way through."""
         self.compressor.shutdown()
+        self.seen.close()
         for jsonl_file in [*self.data_files.values(), self.provenance]:
             jsonl_file.handle.close()
 

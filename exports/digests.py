@@ -1,62 +1,38 @@
-"""The set of row digests that a bundle keeps to drop exact duplicates, in 8 bytes a row.
+"""The row digests that a bundle keeps to drop exact duplicates, in a SQLite file beside the bundle.
 
-A Python set of digests costs about 100 bytes a row (an object per digest
-and a sparse table), which at a million rows is most of an export's
-memory. This set stores the 64-bit digests themselves in one array with
-open addressing, so it takes 12 to 24 bytes a row. The digests are hash
-outputs, so their low bits spread evenly over the slots.
+Keeping a digest per row in memory makes an export's memory grow with its
+size: a Python set takes about 100 bytes a row, a million rows 100 MB.
+The digests go into a table in the build's working directory instead,
+whose page cache is capped, so memory stays flat however many rows the
+export writes. Each check is one ``INSERT OR IGNORE`` on the primary key.
 """
 
-from array import array
+import sqlite3
+from pathlib import Path
 
-# The table doubles when more than two thirds of its slots are taken.
-MAX_LOAD_NUMERATOR, MAX_LOAD_DENOMINATOR = 2, 3
-INITIAL_SLOTS_BITS = 12
-EMPTY = 0
+# SQLite's page cache for the table, in KiB (a negative cache_size is KiB).
+CACHE_KIB = 4096
 
 
-class DigestSet:
-    """A set of 64-bit integers that only grows; ``add`` tells whether a value is new."""
+class DigestStore:
+    """The 64-bit digests of the rows written so far, per data file kind."""
 
-    def __init__(self) -> None:
-        self.slots = array("Q", bytes(8 << INITIAL_SLOTS_BITS))
-        self.mask = (1 << INITIAL_SLOTS_BITS) - 1
-        self.size = 0
-        # The value 0 marks an empty slot, so a digest of 0 is recorded here instead.
-        self.has_zero = False
+    def __init__(self, path: Path) -> None:
+        # The file only lives as long as the build, so it needs no journal and no syncing.
+        self.connection = sqlite3.connect(path, isolation_level=None)
+        self.connection.execute("PRAGMA journal_mode = OFF")
+        self.connection.execute("PRAGMA synchronous = OFF")
+        self.connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        self.connection.execute(
+            "CREATE TABLE digest (kind TEXT NOT NULL, value INTEGER NOT NULL, PRIMARY KEY (kind, value)) WITHOUT ROWID"
+        )
+        self.connection.execute("BEGIN")
 
-    def __len__(self) -> int:
-        return self.size + self.has_zero
+    def add(self, kind: str, digest: int) -> bool:
+        """Record ``digest`` (0 to 2**64 - 1) for ``kind``; return False when it was recorded before."""
+        # SQLite integers are signed 64-bit, so the digest is shifted into that range.
+        cursor = self.connection.execute("INSERT OR IGNORE INTO digest VALUES (?, ?)", (kind, digest - 2**63))
+        return cursor.rowcount == 1
 
-    def add(self, value: int) -> bool:
-        """Add ``value`` (0 to 2**64 - 1) and return True, or return False when it is already in the set."""
-        if value == EMPTY:
-            added = not self.has_zero
-            self.has_zero = True
-            return added
-        if not self._insert(self.slots, self.mask, value):
-            return False
-        self.size += 1
-        if self.size * MAX_LOAD_DENOMINATOR > len(self.slots) * MAX_LOAD_NUMERATOR:
-            self._grow()
-        return True
-
-    @staticmethod
-    def _insert(slots: array, mask: int, value: int) -> bool:
-        index = value & mask
-        while True:
-            current = slots[index]
-            if current == EMPTY:
-                slots[index] = value
-                return True
-            if current == value:
-                return False
-            index = (index + 1) & mask
-
-    def _grow(self) -> None:
-        old = self.slots
-        self.slots = array("Q", bytes(16 * len(old)))
-        self.mask = len(self.slots) - 1
-        for value in old:
-            if value != EMPTY:
-                self._insert(self.slots, self.mask, value)
+    def close(self) -> None:
+        self.connection.close()

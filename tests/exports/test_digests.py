@@ -1,41 +1,35 @@
 import random
 
-from exports.digests import DigestSet
+from exports.digests import DigestStore
 
 
-def test_add_tells_new_from_seen():
-    digests = DigestSet()
+def test_add_tells_new_from_seen(tmp_path):
+    digests = DigestStore(tmp_path / "digests.sqlite3")
 
-    assert digests.add(42) is True
-    assert digests.add(42) is False
-    assert len(digests) == 1
-
-
-def test_zero_is_a_value_like_any_other():
-    digests = DigestSet()
-
-    assert digests.add(0) is True
-    assert digests.add(0) is False
-    assert digests.add(2**64 - 1) is True
-    assert len(digests) == 2
+    assert digests.add("sft", 42) is True
+    assert digests.add("sft", 42) is False
 
 
-def test_colliding_slots_keep_every_value():
-    digests = DigestSet()
-    same_slot = [n << 40 for n in range(1, 50)]
+def test_kinds_keep_separate_digests(tmp_path):
+    digests = DigestStore(tmp_path / "digests.sqlite3")
 
-    assert all(digests.add(value) for value in same_slot)
-    assert not any(digests.add(value) for value in same_slot)
+    assert digests.add("sft", 42) is True
+    assert digests.add("dpo", 42) is True
 
 
-def test_growth_keeps_every_value():
+def test_extreme_digests_fit(tmp_path):
+    digests = DigestStore(tmp_path / "digests.sqlite3")
+
+    for value in (0, 2**63 - 1, 2**63, 2**64 - 1):
+        assert digests.add("sft", value) is True
+        assert digests.add("sft", value) is False
+
+
+def test_many_digests_keep_every_value(tmp_path):
     generator = random.Random(7)
-    values = list(dict.fromkeys(generator.getrandbits(64) | 1 for _ in range(50_000)))
-    digests = DigestSet()
+    values = list(dict.fromkeys(generator.getrandbits(64) for _ in range(20_000)))
+    digests = DigestStore(tmp_path / "digests.sqlite3")
 
-    added = [digests.add(value) for value in values]
-
-    assert all(added)
-    assert len(digests) == len(values)
-    assert len(digests.slots) == 2**17
-    assert not any(digests.add(value) for value in values)
+    assert all(digests.add("sft", value) for value in values)
+    assert not any(digests.add("sft", value) for value in values)
+    digests.close()
