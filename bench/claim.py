@@ -231,6 +231,9 @@ def _reviewer_run(reviewer_index: int, queue_id: int, claims: int, start_at: flo
     queue = Queue.objects.select_related("rubric").get(pk=queue_id)
     claim_ms, submit_ms, item_ids, empty = [], [], [], 0
     time.sleep(max(start_at - time.time(), 0))
+    if think_ms:
+        # Paced reviewers start at random moments within one pause, as people do, not all at once.
+        time.sleep(think_ms * pauses.uniform(0, 1) / 1000)
     for _ in range(claims):
         started = time.perf_counter()
         assignment = assignment_claim(queue=queue, reviewer=reviewer)
