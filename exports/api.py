@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from bookbag.api.negotiation import FormatFilterNegotiation
 from bookbag.api.routers import router
 from bookbag.api.scoping import ScopedObjectMixin
-from bookbag.api.serializers import RejectUnknownFieldsMixin, body_reject_fields
+from bookbag.api.serializers import RejectUnknownFieldsMixin, StrictBooleanField, body_reject_fields
 from bookbag.api.throttling import EXPORT
 from bookbag.errors import PermissionDenied
 from bookbag.tokens.permissions import HasScope
@@ -59,7 +59,7 @@ class ExportRequestSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         required=False, default=0.0,
         help_text="Share of conversations put in validation files, from 0 (no split files) up to but excluding 1.",
     )
-    redact_pii = serializers.BooleanField(
+    redact_pii = StrictBooleanField(
         required=False, default=False,
         help_text="Replace emails, phone numbers, card numbers and SSNs in every exported text with placeholders.",
     )

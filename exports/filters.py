@@ -97,8 +97,6 @@ def filters_clean(*, requester, raw: Any) -> tuple[ExportFilters, list[Queue]]:
 
 def _string_list(raw: dict[str, Any], key: str) -> list[str]:
     value = raw.get(key) or []
-    if isinstance(value, str):
-        value = [value]
     if not isinstance(value, list) or not all(isinstance(entry, str) and entry for entry in value):
         raise ValidationError({key: f"{key} must be a list of non-empty strings, not {value!r}."})
     return sorted(set(value))

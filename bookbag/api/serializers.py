@@ -23,9 +23,8 @@ class RejectUnknownFieldsMixin:
             if rejected:
                 name = rejected[0]
                 problem = f"Field {name!r} is read-only" if name in self.fields else f"Unknown field {name!r}"
-                raise serializers.ValidationError(
-                    {name: [f"{problem}; the writable fields are {', '.join(writable)}."]}, code="unknown_field"
-                )
+                hint = f"the writable fields are {', '.join(writable)}" if writable else "send an empty body"
+                raise serializers.ValidationError({name: [f"{problem}; {hint}."]}, code="unknown_field")
         return super().to_internal_value(data)
 
 
@@ -36,3 +35,14 @@ class EmptyBodySerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 def body_reject_fields(data) -> None:
     """Raise a 400 error naming the first key of ``data``, for actions whose body must be empty."""
     EmptyBodySerializer(data=data if data else {}).is_valid(raise_exception=True)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false. DRF's BooleanField also takes strings such as "yes", "on" and "1"."""
+
+    default_error_messages = {"invalid": "Must be true or false, not {input!r}."}
+
+    def to_internal_value(self, data) -> bool:
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)

@@ -35,7 +35,8 @@ class QueueSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         model = Queue
         fields = [
             "id", "name", "slug", "rubric", "reviewers", "leads", "managers",
-            "reviews_per_item", "lease_minutes", "blind", "is_active", "created_at", "updated_at",
+            "reviews_per_item", "lease_minutes", "blind", "disagreement_threshold", "edit_window_minutes",
+            "is_active", "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
 

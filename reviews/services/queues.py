@@ -12,8 +12,8 @@ from ..access import can_manage, is_manager
 from ..models import Queue, QueueMembership
 
 QUEUE_FIELDS = (
-    "name", "slug", "rubric", "reviews_per_item", "lease_minutes", "blind",
-    "sampling_rate", "routing_rules", "is_active",
+    "name", "slug", "rubric", "reviews_per_item", "lease_minutes", "blind", "disagreement_threshold",
+    "edit_window_minutes", "sampling_rate", "routing_rules", "is_active",
 )
 EDITABLE_FIELDS = set(QUEUE_FIELDS) - {"slug"}
 

@@ -190,6 +190,7 @@ RULES: dict[str, Rule] = {
     "api-root": Rule("GET", api(None)),
     "schema": Rule("GET", everyone(200)),
     "api-docs": Rule("GET", everyone(200)),
+    "api-not-found": Rule("GET", everyone(404)),
     "audit-event-list": Rule("GET", api(Scope.READ)),
     "audit-event-detail": Rule("GET", api(Scope.READ, OWN_MANAGER, OTHER_MANAGER), "audit"),
     "review-list": Rule("GET", api(Scope.READ)),
@@ -367,6 +368,7 @@ def url_for(key: str, rule: Rule, world, obj: str | None) -> str:
     special = {
         "root": "/",
         "admin:catch_all": "/admin/no-such-page/",
+        "api-not-found": "/api/v1/no-such-route/",
         "admin:app_list": reverse("admin:app_list", args=["exports"]),
         "admin:view_on_site": f"/admin/r/{ContentType.objects.get_for_model(ReviewItem).pk}/{pk}/",
         "admin:auth_user_password_change": f"/admin/auth/user/{pk}/password/",

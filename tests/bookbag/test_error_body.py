@@ -213,3 +213,15 @@ def test_unexpected_exception_reaches_debug_page_with_debug_on(settings):
 
     with pytest.raises(RuntimeError, match=SECRET_TEXT):
         APIClient().get("/api/v1/test-crash/")
+
+
+def test_unknown_api_path_has_error_body_with_debug(client, manager, settings):
+    settings.DEBUG = True
+    client.force_login(manager)
+
+    response = client.get("/api/v1/exports/not-an-id/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_found"
+    assert "/api/v1/exports/not-an-id/" in response.json()["message"]

@@ -218,6 +218,10 @@ def test_list_shows_own_jobs(manager, queue):
         ({"format": "openai", "tool_arguments": "object"}, "tool_arguments"),
         ({"format": "openai", "kind": "kto"}, "kind"),
         ({"filters": {"agreed_or_adjudicated": "yes"}}, "agreed_or_adjudicated"),
+        ({"filters": {"verdicts": "approved"}}, "verdicts"),
+        ({"filters": {"queues": "support"}}, "queues"),
+        ({"redact_pii": "yes"}, "redact_pii"),
+        ({"redact_pii": 1}, "redact_pii"),
     ],
 )
 def test_invalid_payload_is_400(manager, queue, django_capture_on_commit_callbacks, payload, field):

@@ -139,6 +139,17 @@ def test_manager_patches_settings_and_reviewers(manager_api, queue, reviewer):
     assert not queue.memberships.filter(user=reviewer).exists()
 
 
+def test_manager_patches_edit_window_and_threshold(manager_api, queue):
+    response = manager_api.patch(
+        f"/api/v1/queues/{queue.pk}/", {"edit_window_minutes": 15, "disagreement_threshold": 0.5}, format="json"
+    )
+
+    assert response.status_code == 200
+    queue.refresh_from_db()
+    assert queue.edit_window_minutes == 15
+    assert queue.disagreement_threshold == 0.5
+
+
 def test_patch_slug_is_rejected(manager_api, queue):
     response = manager_api.patch(f"/api/v1/queues/{queue.pk}/", {"slug": "renamed"}, format="json")
 
