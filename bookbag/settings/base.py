@@ -86,6 +86,14 @@ def cache_config(url: str) -> dict:
     return environ.Env.cache_url_config(url)
 
 
+def env_int(variable: str, default: int) -> int:
+    """Read a whole number of at least 1 from ``variable``, or fail at startup naming the variable."""
+    value = env(variable, default=str(default)).strip()
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+        raise ImproperlyConfigured(f"{variable}={value!r} is not a whole number of at least 1; set it to one.")
+    return int(value)
+
+
 THROTTLE_RATE_PATTERN = re.compile(r"^\d+/(s|sec|m|min|h|hour|d|day)$")
 
 
@@ -198,15 +206,15 @@ LOGIN_URL = "admin:login"
 # With no heartbeat for BOOKBAG_EXPORT_HEARTBEAT_TIMEOUT seconds the job is
 # stale, and the next delivered build task for it starts it again from scratch,
 # up to BOOKBAG_EXPORT_MAX_ATTEMPTS attempts in all.
-BOOKBAG_EXPORT_HEARTBEAT_TIMEOUT = env.int("BOOKBAG_EXPORT_HEARTBEAT_TIMEOUT", default=5 * 60)
-BOOKBAG_EXPORT_MAX_ATTEMPTS = env.int("BOOKBAG_EXPORT_MAX_ATTEMPTS", default=3)
+BOOKBAG_EXPORT_HEARTBEAT_TIMEOUT = env_int("BOOKBAG_EXPORT_HEARTBEAT_TIMEOUT", default=5 * 60)
+BOOKBAG_EXPORT_MAX_ATTEMPTS = env_int("BOOKBAG_EXPORT_MAX_ATTEMPTS", default=3)
 # Redis hands an unacknowledged task to another worker after this many seconds.
 # It must exceed the longest build (the task's hard time limit is one hour).
-BOOKBAG_BROKER_VISIBILITY_TIMEOUT = env.int("BOOKBAG_BROKER_VISIBILITY_TIMEOUT", default=65 * 60)
+BOOKBAG_BROKER_VISIBILITY_TIMEOUT = env_int("BOOKBAG_BROKER_VISIBILITY_TIMEOUT", default=65 * 60)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BOOKBAG_BROKER_VISIBILITY_TIMEOUT}
 # The sweep fails a stale job only once Redis would have redelivered its task,
 # so that a redelivered task gets to take the job over first.
-BOOKBAG_EXPORT_STALE_FAIL_AFTER = env.int(
+BOOKBAG_EXPORT_STALE_FAIL_AFTER = env_int(
     "BOOKBAG_EXPORT_STALE_FAIL_AFTER", default=BOOKBAG_BROKER_VISIBILITY_TIMEOUT + BOOKBAG_EXPORT_HEARTBEAT_TIMEOUT
 )
 # Seconds to sleep after each chunk of rows; only tests set it, to stop a worker mid-build.
@@ -220,4 +228,4 @@ BOOKBAG_WEBHOOK_TIMEOUT_SECONDS = env.float("BOOKBAG_WEBHOOK_TIMEOUT_SECONDS", d
 
 # Days of audit history that ``manage.py prune_audit`` keeps when run without
 # --older-than. Nothing is deleted unless that command runs.
-AUDIT_RETENTION_DAYS = env.int("BOOKBAG_AUDIT_RETENTION_DAYS", default=730)
+AUDIT_RETENTION_DAYS = env_int("BOOKBAG_AUDIT_RETENTION_DAYS", default=730)

@@ -55,3 +55,11 @@ def test_production_never_defaults_to_sqlite():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "django.db.backends.postgresql"
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "1.5"])
+def test_invalid_whole_number_setting_fails_boot(value):
+    result = run_manage("check", env={**DEPLOY_ENV, "BOOKBAG_AUDIT_RETENTION_DAYS": value})
+
+    assert result.returncode != 0
+    assert f"BOOKBAG_AUDIT_RETENTION_DAYS={value!r} is not a whole number of at least 1" in result.stderr
