@@ -23,6 +23,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from bookbag.audit.services import audit_record
 from bookbag.tokens.services import token_create
 from exports.models import ExportJob
 from exports.webhooks.endpoints import webhook_endpoint_create
@@ -71,6 +72,7 @@ def world(settings, tmp_path) -> dict:
     items = ReviewItemFactory.create_batch(3, queue=queue)
     assignment = AssignmentFactory(item=items[0], reviewer=manager)
     review = ReviewFactory(item=items[2], reviewer=manager)
+    event = audit_record(actor=manager, action="queue.update", instance=queue, after={"name": queue.name})
     job = ExportJob.objects.create(requester=manager, filters={"queues": [queue.slug]})
     endpoint = webhook_endpoint_create(actor=manager, url="http://127.0.0.1:9/hook", events=["export.failed"])
     return {
@@ -79,6 +81,7 @@ def world(settings, tmp_path) -> dict:
             "/api/v1/queues/": queue.pk, "/api/v1/rubrics/": queue.rubric_id, "/api/v1/items/": items[1].pk,
             "/api/v1/assignments/": assignment.pk, "/api/v1/exports/": job.pk, "/api/v1/webhooks/": endpoint.pk,
             "/api/v1/reviews/": review.pk,
+            "/api/v1/audit/": event.pk,
         },
     }
 

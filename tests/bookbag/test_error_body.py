@@ -225,3 +225,13 @@ def test_unknown_api_path_has_error_body_with_debug(client, manager, settings):
     assert response["Content-Type"] == "application/json"
     assert response.json()["code"] == "not_found"
     assert "/api/v1/exports/not-an-id/" in response.json()["message"]
+
+
+def test_post_to_unknown_api_path_is_json_404(manager):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(manager)
+
+    response = client.post("/api/v1/assignments/not-an-id/release/")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
