@@ -231,7 +231,7 @@ def test_post_to_unknown_api_path_is_json_404(manager):
     client = Client(enforce_csrf_checks=True)
     client.force_login(manager)
 
-    response = client.post("/api/v1/assignments/not-an-id/release/")
+    response = client.post("/api/v1/assignments/1.5/release/")
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
