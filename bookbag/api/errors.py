@@ -68,12 +68,26 @@ def _first_error(detail, path: str = "") -> tuple[str, str] | None:
 def _api_exception_message(exc: exceptions.APIException) -> str:
     if isinstance(exc, exceptions.NotAuthenticated):
         return f"{exc.detail} Send the header 'Authorization: Token <key>'; create_token prints a key."
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return f"{exc.detail} Send a JSON body with the header 'Content-Type: application/json'."
     if isinstance(exc, exceptions.Throttled):
         return (
             f"Too many requests to this endpoint; retry after {exc.wait or 1:.0f} seconds "
             "(the Retry-After header has the same value)."
         )
     return str(exc.detail)
+
+
+NOT_FOUND_MESSAGE = "Not found among the objects you can see; check the id, or list the collection to find it."
+
+
+def _not_found_message(exc: Http404, context) -> str:
+    # get_object_or_404 says "No ExportJob matches the given query.", which names a class, not what to do.
+    message = str(exc.args[0]) if exc.args else ""
+    if message and not message.endswith("matches the given query."):
+        return message
+    # The message names no id, so an object outside the caller's scope gets the same body as a missing one.
+    return NOT_FOUND_MESSAGE
 
 
 def _unexpected_error(exc: Exception, context) -> Response | None:
@@ -108,7 +122,7 @@ def exception_handler(exc, context):
 
     # DRF also handles Django's Http404 and PermissionDenied. Converting them here gives them the same body.
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound(*exc.args)
+        exc = exceptions.NotFound(_not_found_message(exc, context))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
 

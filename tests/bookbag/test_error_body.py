@@ -68,7 +68,11 @@ def test_not_found_body(reviewer):
     response = token_client(reviewer).get("/api/v1/queues/999999/")
 
     assert response.status_code == 404
-    assert response.json() == {"code": "not_found", "message": "No Queue matches the given query.", "errors": {}}
+    assert response.json() == {
+        "code": "not_found",
+        "message": "Not found among the objects you can see; check the id, or list the collection to find it.",
+        "errors": {},
+    }
 
 
 def test_conflict_body(manager, queue):
@@ -107,7 +111,10 @@ def test_unsupported_media_type_body(manager):
     assert response.status_code == 415
     assert response.json() == {
         "code": "unsupported_media_type",
-        "message": 'Unsupported media type "text/plain" in request.',
+        "message": (
+            'Unsupported media type "text/plain" in request. '
+            "Send a JSON body with the header 'Content-Type: application/json'."
+        ),
         "errors": {},
     }
 
@@ -235,3 +242,19 @@ def test_post_to_unknown_api_path_is_json_404(manager):
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_missing_object_message_says_what_to_do(manager):
+    response = token_client(manager).get("/api/v1/exports/987654/")
+
+    assert response.status_code == 404
+    assert response.json()["message"] == (
+        "Not found among the objects you can see; check the id, or list the collection to find it."
+    )
+
+
+def test_unsupported_media_type_names_json(manager):
+    response = token_client(manager).generic("POST", "/api/v1/items/", "plain text", content_type="text/plain")
+
+    assert response.status_code == 415
+    assert response.json()["message"].endswith("Send a JSON body with the header 'Content-Type: application/json'.")
