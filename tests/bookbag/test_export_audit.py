@@ -61,3 +61,23 @@ def test_export_rejects_bad_date(events, tmp_path):
 def test_export_rejects_missing_folder(events, tmp_path):
     with pytest.raises(CommandError, match="does not exist"):
         call_command("export_audit", "--output", str(tmp_path / "missing" / "a.jsonl"))
+
+
+def test_export_keeps_existing_file(events, tmp_path):
+    output = tmp_path / "audit.jsonl"
+    output.write_text("keep me\n")
+
+    with pytest.raises(CommandError, match="exists; choose another --output, or add --force"):
+        call_command("export_audit", "--output", str(output))
+
+    assert output.read_text() == "keep me\n"
+
+
+def test_export_force_replaces_file(events, tmp_path):
+    output = tmp_path / "audit.jsonl"
+    output.write_text("old\n")
+
+    call_command("export_audit", "--output", str(output), "--force")
+
+    assert len(output.read_text().splitlines()) == len(events)
+    assert [path.name for path in tmp_path.iterdir()] == ["audit.jsonl"]

@@ -1,5 +1,7 @@
 import datetime
 import json
+import os
+import tempfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -42,8 +44,9 @@ class Command(BaseCommand):
         parser.add_argument("--since", help="Only events created at or after this ISO 8601 date or time (UTC if naive).")
         parser.add_argument("--until", help="Only events created before this ISO 8601 date or time (UTC if naive).")
         parser.add_argument("--output", required=True, help="Path of the JSON Lines file to write.")
+        parser.add_argument("--force", action="store_true", help="Replace --output if it exists.")
 
-    def handle(self, *args, since: str | None, until: str | None, output: str, **options):
+    def handle(self, *args, since: str | None, until: str | None, output: str, force: bool, **options):
         events = AuditEvent.objects.order_by("id")
         if since:
             events = events.filter(created_at__gte=_moment(since, "--since"))
@@ -52,10 +55,19 @@ class Command(BaseCommand):
         path = Path(output)
         if not path.parent.is_dir():
             raise CommandError(f"Folder {str(path.parent)!r} of --output does not exist; create it first.")
+        if path.exists() and not force:
+            raise CommandError(f"{str(path)!r} exists; choose another --output, or add --force to replace it.")
 
+        # Written beside the target and renamed at the end, so an interrupted export leaves no partial file.
+        handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
         count = 0
-        with path.open("w", encoding="utf-8") as stream:
-            for event in events.iterator(chunk_size=CHUNK_SIZE):
-                stream.write(json.dumps(event_row(event), ensure_ascii=False, sort_keys=True) + "\n")
-                count += 1
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                for event in events.iterator(chunk_size=CHUNK_SIZE):
+                    stream.write(json.dumps(event_row(event), ensure_ascii=False, sort_keys=True) + "\n")
+                    count += 1
+            os.replace(partial, path)
+        except BaseException:
+            Path(partial).unlink(missing_ok=True)
+            raise
         self.stdout.write(f"Wrote {count} audit events to {path}.")
