@@ -134,7 +134,6 @@ class JsonlFile:
         self.sha256 = hashlib.sha256()
         self.crc32 = 0
         self.size = 0
-        self.compressed_size = 0
         self.block: list[bytes] = []
         self.block_size = 0
         self.rows = 0
@@ -162,15 +161,11 @@ class JsonlFile:
         self.sha256.update(data)
         self.crc32 = zlib.crc32(data, self.crc32)
         self.size += len(data)
-        self._output(self.deflate.compress(data))
+        self.handle.write(self.deflate.compress(data))
 
     def _finish(self) -> None:
-        self._output(self.deflate.flush())
+        self.handle.write(self.deflate.flush())
         self.handle.close()
-
-    def _output(self, data: bytes) -> None:
-        self.compressed_size += len(data)
-        self.handle.write(data)
 
     def close(self) -> dict[str, Any]:
         """Compress what is left, wait for the compressor, and return the file's manifest entry."""

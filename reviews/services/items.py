@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from bookbag.audit.services import audit_record_many
 from bookbag.errors import Conflict, NotFound
