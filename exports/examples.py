@@ -103,7 +103,7 @@ class ReviewedExample:
         if _collapse_whitespace(rewrite) == _collapse_whitespace(original):
             return False
         # Word characters are a subset of what _letters_and_digits keeps, so texts whose word characters
-        # differ cannot be a trivial edit; only the rare rest pays for the per-character comparison.
+        # differ cannot be a trivial edit. Only the rare remaining pairs pay for the per-character comparison.
         if _word_characters(rewrite) != _word_characters(original):
             return False
         return _letters_and_digits(rewrite) == _letters_and_digits(original)

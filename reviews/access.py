@@ -1,6 +1,6 @@
 """Who may see and do what. Admin, API, exports, webhooks, tokens and commands all ask here.
 
-Roles: an admin is an active superuser and sees everything. A manager holds
+Roles: an admin is an active superuser and may see everything. A manager holds
 the ``reviews.manage_workspace`` permission, creates queues and rubrics and
 manages the queues where their membership role is ``manager``; reviewers
 and leads see only the queues they belong to. Inactive users have no role.

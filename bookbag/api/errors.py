@@ -82,7 +82,7 @@ NOT_FOUND_MESSAGE = "Not found among the objects you can see; check the id, or l
 
 
 def _not_found_message(exc: Http404, context) -> str:
-    # get_object_or_404 says "No ExportJob matches the given query.", which names a class, not what to do.
+    # get_object_or_404 raises "No ExportJob matches the given query.", which names a class and no next step.
     message = str(exc.args[0]) if exc.args else ""
     if message and not message.endswith("matches the given query."):
         return message

@@ -64,7 +64,7 @@ class AuditEventQueue(models.Model):
 
 
 class AuditCheckpoint(models.Model):
-    """Where the hash chain starts after ``audit_prune`` deleted the events up to ``pruned_through_id``.
+    """The start of the hash chain after ``audit_prune`` deleted the events up to ``pruned_through_id``.
 
     ``head_hash`` is the hash of the last deleted event, which the first kept
     event stores as its ``previous_hash``.

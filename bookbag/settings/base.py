@@ -115,7 +115,7 @@ DATABASES = {
         env("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'bookbag.sqlite3'}")
     )
 }
-# The cache holds the API's request counts for throttling. Each process has its own local-memory
+# The cache stores the API's request counts for throttling. Each process has its own local-memory
 # cache unless CACHE_URL (or REDIS_URL) names a shared one, so set it when several processes serve the API.
 CACHES = {"default": cache_config(env("CACHE_URL", default="") or env("REDIS_URL", default=""))}
 

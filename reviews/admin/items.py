@@ -49,8 +49,8 @@ class ReviewItemAdmin(ExportPermissionMixin, ItemActionPermissionMixin, ReadOnly
     readonly_fields = fields
 
     def get_queryset(self, request):
-        # NOTE: items kept without a queue match no queue here, so the admin lists them to nobody;
-        # only the ingest response and the import summary report them.
+        # NOTE: items kept without a queue match no queue here, so no admin page lists them.
+        # Only the ingest response and the import summary report them.
         return super().get_queryset(request).filter(queue__in=queues_visible(request.user))
 
     def has_view_permission(self, request, obj=None) -> bool:

@@ -143,9 +143,9 @@ def test_query_count_is_flat(queue, manager, django_assert_num_queries, size):
     items_ingest(queue=queue, records=[make_record("An earlier reply.")], actor=manager)
 
     # Two savepoints with their releases, the membership read (the earlier
-    # import cached the permissions), the key lookup and one bulk insert; then
-    # the chain lock (PostgreSQL only), the chain head read, one event insert
-    # and one queue link insert, however many items there are.
+    # import cached the permissions), the key lookup and one bulk insert.
+    # Then the chain lock (PostgreSQL only), the chain head read, one event
+    # insert and one queue link insert, however many items there are.
     chain_lock = 1 if connection.vendor == "postgresql" else 0
     with django_assert_num_queries(7 + chain_lock + 3):
         items_ingest(queue=queue, records=records, actor=manager)
