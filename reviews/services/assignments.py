@@ -48,7 +48,11 @@ def _free_slot(assignment: Assignment, *, state: str, actor, action: str, now: d
 @transaction.atomic
 def assignments_expire(*, queue: Queue | None = None, now: datetime.datetime | None = None) -> int:
     """Mark claims whose lease has run out as expired and return their items to the pool."""
-    now = now or timezone.now()
+    return _expire_stale(queue=queue, now=now or timezone.now())
+
+
+def _expire_stale(*, queue: Queue | None, now: datetime.datetime) -> int:
+    """Expire the stale claims of ``queue`` (of every queue when None) inside the caller's transaction."""
     stale = Assignment.objects.filter(state=Assignment.State.CLAIMED, expires_at__lte=now)
     if queue is not None:
         stale = stale.filter(queue=queue)
@@ -84,6 +88,10 @@ def free_slot(item: ReviewItem, reviews_per_item: int) -> int | None:
     The caller must hold the item's row lock. If it does not, the unique
     (item, slot) constraint on live assignments still rejects a second claim of a slot.
     """
+    # The services keep active_assignments equal to the count of live assignments, so
+    # with none the first slot is free. The unique constraint backs this up.
+    if item.active_assignments == 0 and reviews_per_item >= 1:
+        return 1
     taken = set(Assignment.objects.filter(item=item, state__in=LIVE_STATES).values_list("slot", flat=True))
     return next((slot for slot in range(1, reviews_per_item + 1) if slot not in taken), None)
 
@@ -166,7 +174,8 @@ def assignment_claim(
     ).first()
     if held is not None:
         return held
-    assignments_expire(queue=queue, now=now)
+    # Called without its own transaction, so the claim spends no savepoint on it.
+    _expire_stale(queue=queue, now=now)
 
     return _claim_reserved(queue, reviewer, now) or _claim_from_pool(queue, reviewer, now, exclude_item_ids)
 
