@@ -22,7 +22,8 @@ Two mechanisms finish a job whose worker died mid-build:
   ``fail_stale_exports`` command) fails a job whose heartbeat is older than
   ``BOOKBAG_EXPORT_STALE_FAIL_AFTER``. Its default, the visibility timeout
   plus the heartbeat timeout, gives every redelivered task the chance to take
-  the job over first.
+  the job over first. A job whose first build never started gets its task
+  sent once more (``export_resend_unstarted``) before the sweep may fail it.
 """
 
 import datetime
@@ -34,6 +35,7 @@ from django.db import DatabaseError, OperationalError, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from bookbag.audit.services import audit_record
 
@@ -71,6 +73,26 @@ def heartbeat_timeout() -> datetime.timedelta:
 
 def _last_seen(job: ExportJob) -> datetime.datetime:
     return job.heartbeat_at or job.started_at or job.created_at
+
+
+def job_enqueue(job_id: int) -> None:
+    """Send the build task; when the broker cannot take it, fail the job instead of leaving it queued."""
+    from .tasks import build_export
+
+    try:
+        build_export.delay(job_id)
+    except KombuOperationalError as error:
+        logger.error("export.enqueue_failed", extra={"job_id": job_id, "error": str(error)})
+        failed = ExportJob.objects.filter(pk=job_id, state=ExportJob.State.QUEUED).update(
+            state=ExportJob.State.FAILED, finished_at=timezone.now(),
+            error="The task broker could not be reached, so the build never started; request the export again.",
+        )
+        if failed:
+            job = ExportJob.objects.get(pk=job_id)
+            audit_record(
+                actor=None, action="export.fail", instance=job,
+                before={"state": ExportJob.State.QUEUED}, after={"state": job.state, "error": job.error},
+            )
 
 
 @transaction.atomic
@@ -205,14 +227,20 @@ def _attempts_exhausted_message(job: ExportJob) -> str:
 def export_fail_stale(*, now: datetime.datetime | None = None) -> list[int]:
     """Fail every job whose build stopped with no task coming back for it, and return their ids.
 
-    These are running jobs, and jobs queued again for a retry, whose last
-    heartbeat is older than ``BOOKBAG_EXPORT_STALE_FAIL_AFTER`` seconds.
-    Each job is failed in its own transaction.
+    These are running jobs, jobs queued again for a retry, and jobs whose
+    build task ``export_resend_unstarted`` sent again, when their last
+    heartbeat (or the time of sending) is older than
+    ``BOOKBAG_EXPORT_STALE_FAIL_AFTER`` seconds. Each job is failed in its
+    own transaction.
     """
     now = now or timezone.now()
     fail_after = settings.BOOKBAG_EXPORT_STALE_FAIL_AFTER
     candidates = (
-        ExportJob.objects.filter(Q(state=ExportJob.State.RUNNING) | Q(state=ExportJob.State.QUEUED, attempts__gt=0))
+        ExportJob.objects.filter(
+            Q(state=ExportJob.State.RUNNING)
+            | Q(state=ExportJob.State.QUEUED, attempts__gt=0)
+            | Q(state=ExportJob.State.QUEUED, attempts=0, heartbeat_at__isnull=False)
+        )
         .annotate(last_seen=Coalesce("heartbeat_at", "started_at", "created_at"))
         .filter(last_seen__lt=now - datetime.timedelta(seconds=fail_after))
         .select_related("requester")
@@ -229,6 +257,11 @@ def export_fail_stale(*, now: datetime.datetime | None = None) -> list[int]:
 
 def _stale_message(job: ExportJob, fail_after: int) -> str:
     last_seen = _last_seen(job).isoformat(timespec="seconds")
+    if job.state == ExportJob.State.QUEUED and job.attempts == 0:
+        return (
+            f"No worker started the build, although its task was sent again at {last_seen}, within {fail_after} "
+            "seconds. Check that a Celery worker consumes the exports queue, then re-run the export."
+        )
     if job.state == ExportJob.State.QUEUED:
         return (
             f"Attempt {job.attempts} failed with a temporary error at {last_seen}, and its retry did not start "
@@ -238,3 +271,34 @@ def _stale_message(job: ExportJob, fail_after: int) -> str:
         f"Build attempt {job.attempts} stopped sending heartbeats at {last_seen}, and no worker took the job "
         f"over within {fail_after} seconds. Re-run the export."
     )
+
+
+def export_resend_unstarted(*, now: datetime.datetime | None = None) -> list[int]:
+    """Send the build task again for each job that never started, and return their ids.
+
+    A job still queued with no attempt ``BOOKBAG_EXPORT_STALE_FAIL_AFTER``
+    seconds after its request may have lost its task in the broker, or may
+    wait behind other builds. The task is safe to run twice, so sending it
+    again costs a busy worker nothing. Each job is sent again once: the time
+    of sending goes in ``heartbeat_at``, and ``export_fail_stale`` fails the
+    job if it is still queued that long after it.
+    """
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(seconds=settings.BOOKBAG_EXPORT_STALE_FAIL_AFTER)
+    unstarted = ExportJob.objects.filter(
+        state=ExportJob.State.QUEUED, attempts=0, heartbeat_at__isnull=True, created_at__lt=cutoff,
+    ).order_by("id")
+    resent = [job.pk for job in unstarted if _resend(job, now=now)]
+    if resent:
+        logger.warning("export.resent", extra={"job_ids": resent, "count": len(resent)})
+    return resent
+
+
+@transaction.atomic
+def _resend(job: ExportJob, *, now: datetime.datetime) -> bool:
+    marked = ExportJob.objects.filter(pk=job.pk, state=ExportJob.State.QUEUED, attempts=0, heartbeat_at__isnull=True)
+    if not marked.update(heartbeat_at=now):
+        return False
+    audit_record(actor=None, action="export.resend", instance=job, after={"resent_at": now.isoformat()})
+    transaction.on_commit(lambda: job_enqueue(job.pk))
+    return True

@@ -20,7 +20,6 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError as KombuOperationalError
 
 from bookbag.audit.services import audit_record, snapshot
 from bookbag.errors import BookbagError, Conflict, NotFound, PermissionDenied
@@ -31,7 +30,9 @@ from .examples import InvalidExample, example_from_record
 from .filters import ExportFilters, filters_clean
 from .formats import format_get, kinds_resolve
 from .manifest import code_version
-from .lifecycle import TRANSIENT_ERRORS, JobSuperseded, job_claim, job_fail, job_heartbeat, job_interrupt
+from .lifecycle import (
+    TRANSIENT_ERRORS, JobSuperseded, job_claim, job_enqueue, job_fail, job_heartbeat, job_interrupt,
+)
 from .models import ExportJob, WebhookEndpoint
 from .options import ExportOptions, options_clean
 from .records import ExportRecord, export_record_iter
@@ -121,29 +122,9 @@ def _job_create(requester, *, kind: str, format: str, filters: ExportFilters, op
     audit_record(actor=requester, action="export.request", instance=job, after=snapshot(job, JOB_FIELDS))
 
     if enqueue:
-        transaction.on_commit(lambda: _enqueue(job.pk))
+        transaction.on_commit(lambda: job_enqueue(job.pk))
     logger.info("export.requested", extra={"job_id": job.pk, "requester_id": requester.pk})
     return job
-
-
-def _enqueue(job_id: int) -> None:
-    """Send the build task; when the broker cannot take it, fail the job instead of leaving it queued."""
-    from .tasks import build_export
-
-    try:
-        build_export.delay(job_id)
-    except KombuOperationalError as error:
-        logger.error("export.enqueue_failed", extra={"job_id": job_id, "error": str(error)})
-        failed = ExportJob.objects.filter(pk=job_id, state=ExportJob.State.QUEUED).update(
-            state=ExportJob.State.FAILED, finished_at=timezone.now(),
-            error="The task broker could not be reached, so the build never started; request the export again.",
-        )
-        if failed:
-            job = ExportJob.objects.get(pk=job_id)
-            audit_record(
-                actor=None, action="export.fail", instance=job,
-                before={"state": ExportJob.State.QUEUED}, after={"state": job.state, "error": job.error},
-            )
 
 
 def export_build(*, job_id: int, will_retry: bool = False) -> ExportJob | None:

@@ -15,7 +15,7 @@ from celery import shared_task
 from bookbag.audit.context import audit_context
 from bookbag.audit.models import AuditEvent
 
-from .lifecycle import TRANSIENT_ERRORS, JobBusy, export_fail_stale
+from .lifecycle import TRANSIENT_ERRORS, JobBusy, export_fail_stale, export_resend_unstarted
 from .models import ExportJob
 from .services import export_build
 from .webhooks.delivery import delivery_is_retryable, webhook_deliver
@@ -101,8 +101,9 @@ def _build_check_later(task, job_id: int, busy: JobBusy) -> str | None:
 
 @shared_task(name="exports.fail_stale_exports")
 def fail_stale_exports() -> int:
-    """Fail the export jobs whose build stopped with no task coming back for them; return how many."""
+    """Resend the build task of jobs that never started and fail stopped builds, then return how many failed."""
     with audit_context(channel="task"):
+        export_resend_unstarted()
         return len(export_fail_stale())
 
 

@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from bookbag.audit.models import AuditEvent
 from exports import lifecycle, services
-from exports.lifecycle import JobBusy, JobSuperseded, export_fail_stale, job_claim, job_fail, job_heartbeat
+from exports.lifecycle import (
+    JobBusy, JobSuperseded, export_fail_stale, export_resend_unstarted, job_claim, job_fail, job_heartbeat,
+)
 from exports.models import ExportJob
 from exports.services import export_build, export_request
 from exports.tasks import fail_stale_exports
@@ -298,6 +300,82 @@ def test_sweep_leaves_other_jobs(manager, queue, settings):
 
     states = dict(ExportJob.objects.values_list("pk", "state"))
     assert states == {waiting.pk: ExportJob.State.QUEUED, done.pk: ExportJob.State.SUCCEEDED}
+
+
+def _unstarted_job(manager, queue, *, age: datetime.timedelta, resent_age: datetime.timedelta | None = None):
+    """A queued job whose first build never started, requested ``age`` ago and resent ``resent_age`` ago."""
+    job = _queued_job(manager, queue)
+    now = timezone.now()
+    ExportJob.objects.filter(pk=job.pk).update(
+        created_at=now - age, heartbeat_at=None if resent_age is None else now - resent_age,
+    )
+    job.refresh_from_db()
+    return job
+
+
+def test_resend_builds_unstarted_job(manager, queue, mixed_items, settings, django_capture_on_commit_callbacks):
+    settings.BOOKBAG_EXPORT_STALE_FAIL_AFTER = 3600
+    job = _unstarted_job(manager, queue, age=datetime.timedelta(hours=2))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        resent = export_resend_unstarted()
+
+    job.refresh_from_db()
+    assert resent == [job.pk]
+    assert job.state == ExportJob.State.SUCCEEDED
+    assert job.attempts == 1
+    assert _actions(job) == ["export.request", "export.resend", "export.start", "export.succeed"]
+
+
+def test_resend_leaves_recent_job(manager, queue, settings):
+    settings.BOOKBAG_EXPORT_STALE_FAIL_AFTER = 3600
+    job = _unstarted_job(manager, queue, age=datetime.timedelta(minutes=50))
+
+    assert export_resend_unstarted() == []
+
+    job.refresh_from_db()
+    assert job.state == ExportJob.State.QUEUED
+    assert job.heartbeat_at is None
+
+
+def test_resend_happens_once(manager, queue, settings):
+    settings.BOOKBAG_EXPORT_STALE_FAIL_AFTER = 3600
+    job = _unstarted_job(manager, queue, age=datetime.timedelta(hours=3), resent_age=datetime.timedelta(minutes=10))
+
+    assert export_resend_unstarted() == []
+
+    job.refresh_from_db()
+    assert job.state == ExportJob.State.QUEUED
+    assert _actions(job) == ["export.request"]
+
+
+def test_sweep_fails_job_unstarted_after_resend(manager, queue, settings):
+    settings.BOOKBAG_EXPORT_STALE_FAIL_AFTER = 3600
+    job = _unstarted_job(manager, queue, age=datetime.timedelta(hours=3), resent_age=datetime.timedelta(hours=2))
+    resent_at = job.heartbeat_at.isoformat(timespec="seconds")
+
+    assert export_fail_stale() == [job.pk]
+
+    job.refresh_from_db()
+    assert job.state == ExportJob.State.FAILED
+    assert job.error == (
+        f"No worker started the build, although its task was sent again at {resent_at}, within 3600 seconds. "
+        "Check that a Celery worker consumes the exports queue, then re-run the export."
+    )
+
+
+def test_sweep_command_resends_unstarted_job(
+    manager, queue, mixed_items, settings, capsys, django_capture_on_commit_callbacks
+):
+    settings.BOOKBAG_EXPORT_STALE_FAIL_AFTER = 3600
+    job = _unstarted_job(manager, queue, age=datetime.timedelta(hours=2))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("fail_stale_exports")
+
+    job.refresh_from_db()
+    assert capsys.readouterr().out == f"Sent the build task again for 1 export(s) that never started: {job.pk}\n"
+    assert job.state == ExportJob.State.SUCCEEDED
 
 
 def test_redelivered_task_after_sweep_does_nothing(manager, queue, mixed_items, settings):
