@@ -67,16 +67,16 @@ def _expire_stale(*, queue: Queue | None, now: datetime.datetime) -> int:
 
 
 def _claimable_items(queue: Queue, reviewer, exclude_item_ids: Collection[int] = ()):
-    mine = Assignment.objects.filter(reviewer=reviewer, state__in=LIVE_STATES).values("item_id")
-    items = (
-        ReviewItem.objects.filter(
-            queue=queue,
-            state__in=[ReviewItem.State.PENDING, ReviewItem.State.IN_REVIEW],
-            active_assignments__lt=queue.reviews_per_item,
-        )
-        .exclude(pk__in=mine)
-        .order_by("-priority", "id")
-    )
+    items = ReviewItem.objects.filter(
+        queue=queue,
+        state__in=[ReviewItem.State.PENDING, ReviewItem.State.IN_REVIEW],
+        active_assignments__lt=queue.reviews_per_item,
+    ).order_by("-priority", "id")
+    # With one slot per item, the reviewer's own live assignment fills an item's only
+    # slot, so only overlapping queues need to leave out the reviewer's items.
+    if queue.reviews_per_item > 1:
+        mine = Assignment.objects.filter(reviewer=reviewer, state__in=LIVE_STATES).values("item_id")
+        items = items.exclude(pk__in=mine)
     if exclude_item_ids:
         items = items.exclude(pk__in=list(exclude_item_ids))
     return items
@@ -115,13 +115,14 @@ def _claim_reserved(queue: Queue, reviewer, now: datetime.datetime) -> Assignmen
     """Start the lease on the reviewer's most urgent reserved item in ``queue``, if any."""
     reserved = (
         Assignment.objects.filter(queue=queue, reviewer=reviewer, state=Assignment.State.RESERVED)
-        .select_related("item").order_by("-item__priority", "item_id").first()
+        .order_by("-item__priority", "item_id").first()
     )
     if reserved is None:
         return None
     item = ReviewItem.objects.select_for_update().get(pk=reserved.item_id)
     item.state = ReviewItem.State.IN_REVIEW
     item.save(update_fields=["state", "updated_at"])
+    reserved.item, reserved.reviewer = item, reviewer
     _start_lease(reserved, queue, now)
     return reserved
 
