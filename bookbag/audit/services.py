@@ -142,8 +142,22 @@ def audit_record_many(
     they change. Entries are trimmed as in ``audit_record`` and left out
     when nothing changed.
     """
+    return audit_record_batch(actor=actor, entries=[(action, *change) for change in changes])
+
+
+def audit_record_batch(
+    *,
+    actor,
+    entries: Sequence[tuple[str, models.Model, dict | None, dict | None]],
+) -> list[AuditEvent]:
+    """Append one event per ``(action, instance, before, after)`` in ``entries``, in one insert.
+
+    A service that changes several objects calls it once at its end, so its
+    transaction takes the chain lock once and holds it only until the commit.
+    Entries are trimmed as in ``audit_record`` and left out when nothing changed.
+    """
     events, instances = [], []
-    for instance, before, after in changes:
+    for action, instance, before, after in entries:
         before, after = _changes_only(_to_json(before), _to_json(after))
         if before == {} and after == {}:
             continue

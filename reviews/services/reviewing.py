@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bookbag.audit.services import audit_record, snapshot
+from bookbag.audit.services import audit_record, audit_record_batch, snapshot
 from bookbag.errors import Conflict, NotFound, PermissionDenied
 from rubrics.models import Rubric
 from rubrics.scoring import scores_clean
@@ -140,8 +140,11 @@ def review_submit(
     assignment.finished_at = now
     assignment.save(update_fields=["state", "finished_at"])
 
-    audit_record(actor=reviewer, action="review.submit", instance=review, after=snapshot(review, REVIEW_FIELDS))
-    item_settle(item, reviewer)
+    events = [("review.submit", review, None, snapshot(review, REVIEW_FIELDS))]
+    settled = item_settle(item)
+    if settled is not None:
+        events.append(("item.settle", item, *settled))
+    audit_record_batch(actor=reviewer, entries=events)
     logger.info("review.submitted", extra={"review_id": review.pk, "item_id": item.pk, "verdict": verdict})
     return review
 

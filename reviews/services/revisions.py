@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from bookbag.audit.services import audit_record, snapshot
+from bookbag.audit.services import audit_record_batch, snapshot
 from bookbag.errors import Conflict, NotFound
 
 from ..access import can_review
@@ -94,10 +94,10 @@ def review_revise(
         item=item, reviewer=reviewer, judgement=judgement, kind=Review.Kind.REVIEW, assignment=assignment, now=now,
     )
 
-    audit_record(
-        actor=reviewer, action="review.revise", instance=revision,
-        before=snapshot(review, REVIEW_FIELDS), after=snapshot(revision, REVIEW_FIELDS),
-    )
-    item_settle(item, reviewer)
+    events = [("review.revise", revision, snapshot(review, REVIEW_FIELDS), snapshot(revision, REVIEW_FIELDS))]
+    settled = item_settle(item)
+    if settled is not None:
+        events.append(("item.settle", item, *settled))
+    audit_record_batch(actor=reviewer, entries=events)
     logger.info("review.revised", extra={"review_id": revision.pk, "supersedes_id": review.pk, "item_id": item.pk})
     return revision

@@ -14,8 +14,6 @@ not become the training target.
 from collections.abc import Sequence
 from itertools import combinations
 
-from bookbag.audit.services import audit_record
-
 from ..models import Review, ReviewItem
 from ..rewrites import rewrite_distance
 
@@ -40,18 +38,19 @@ def review_agreed(reviews: Sequence[Review]) -> Review:
     return min(reviews, key=total_distance)
 
 
-def item_settle(item: ReviewItem, actor) -> None:
-    """Set ``item``'s state and final review from its current reviews.
+def item_settle(item: ReviewItem) -> tuple[dict, dict] | None:
+    """Set ``item``'s state and final review from its current reviews, and return the ``(before, after)`` change.
 
     An item short of ``reviews_per_item`` current reviews stays in review; an
-    item a lead decided keeps that decision. The caller holds the item's row
-    lock and has the queue loaded.
+    item a lead decided keeps that decision. Returns None when the item did
+    not change; otherwise the caller records the change as an ``item.settle``
+    audit event. The caller holds the item's row lock and has the queue loaded.
     """
     if item.state == ReviewItem.State.DONE:
-        return
+        return None
     reviews = list(item.reviews.filter(kind=Review.Kind.REVIEW, is_current=True).order_by("submitted_at", "id"))
     if len(reviews) < item.queue.reviews_per_item:
-        return
+        return None
 
     before = {"state": item.state, "final_review": item.final_review_id}
     if reviews_disagree(reviews, threshold=item.queue.disagreement_threshold):
@@ -62,6 +61,6 @@ def item_settle(item: ReviewItem, actor) -> None:
         item.state = ReviewItem.State.REVIEWED
     after = {"state": item.state, "final_review": item.final_review_id}
     if after == before:
-        return
+        return None
     item.save(update_fields=["final_review", "state", "updated_at"])
-    audit_record(actor=actor, action="item.settle", instance=item, before=before, after=after)
+    return before, after
