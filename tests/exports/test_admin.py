@@ -1,13 +1,28 @@
+import html
+
 import factory
 import pytest
 from django.urls import reverse
 
+from exports.admin import count_text
 from exports.models import ExportJob
 from tests.factories import ManagerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = reverse("admin:exports_exportjob_changelist")
+# The counts of a built bundle, in the shape that the manifest schema fixes.
+BUILT_COUNTS = {
+    "items": 16,
+    "verdicts": {"approved": 12, "needs_fix": 3, "rejected": 1},
+    "rows": {"sft": 15, "dpo": 3},
+    "duplicates_removed": {"sft": 1, "dpo": 0},
+    "dpo_pairs_dropped_identical": 0,
+    "trivial_edits": 1,
+    "rows_invalid": 0,
+    "items_skipped_invalid": 2,
+    "redacted": {"email": 4, "card": 0, "ssn": 0, "phone": 1},
+}
 
 
 class ExportJobFactory(factory.django.DjangoModelFactory):
@@ -63,7 +78,7 @@ def test_other_managers_job_is_not_found(client, manager):
 
 
 def test_succeeded_job_links_to_download(client, manager):
-    done = ExportJobFactory(requester=manager, state=ExportJob.State.SUCCEEDED, counts={"sft": 3, "dpo": 1})
+    done = ExportJobFactory(requester=manager, state=ExportJob.State.SUCCEEDED, counts=BUILT_COUNTS)
     running = ExportJobFactory(requester=manager, state=ExportJob.State.RUNNING, rows_done=1, rows_total=4)
     client.force_login(manager)
 
@@ -71,8 +86,112 @@ def test_succeeded_job_links_to_download(client, manager):
 
     assert f'<a href="/api/v1/exports/{done.pk}/download/">Download</a>' in content
     assert f"/api/v1/exports/{running.pk}/download/" not in content
-    assert "dpo: 1, sft: 3" in content
-    assert "25%" in content
+
+
+def test_changelist_names_count_columns(client, manager):
+    ExportJobFactory(requester=manager, state=ExportJob.State.SUCCEEDED, counts=BUILT_COUNTS)
+    client.force_login(manager)
+
+    response = client.get(CHANGELIST)
+
+    headers = [header["text"] for header in response.context["result_headers"]]
+    assert headers[headers.index("progress") + 1:headers.index("progress") + 4] == [
+        "items", "data file rows", "verdicts"
+    ]
+    assert "rows" not in headers
+    assert "counts" not in headers
+
+
+def test_changelist_shows_counts_readably(client, manager):
+    ExportJobFactory(requester=manager, state=ExportJob.State.SUCCEEDED, counts=BUILT_COUNTS)
+    client.force_login(manager)
+
+    content = html.unescape(client.get(CHANGELIST).content.decode())
+
+    assert '<td class="field-items_display">16</td>' in content
+    assert '<td class="field-data_rows_display">dpo 3 · sft 15</td>' in content
+    assert '<td class="field-verdicts_display">approved 12 · needs_fix 3 · rejected 1</td>' in content
+    assert "{" not in content[content.index('id="result_list"'):]
+
+
+def test_progress_counts_items_not_rows(client, manager):
+    ExportJobFactory(requester=manager, state=ExportJob.State.RUNNING, rows_done=1, rows_total=4)
+    client.force_login(manager)
+
+    content = client.get(CHANGELIST).content.decode()
+
+    assert "1 / 4 items, 25%" in content
+    assert "1 / 4 rows" not in content
+
+
+def test_unbuilt_job_shows_dashes_for_counts(client, manager):
+    ExportJobFactory(requester=manager)
+    client.force_login(manager)
+
+    content = client.get(CHANGELIST).content.decode()
+
+    for column in ("items_display", "data_rows_display", "verdicts_display"):
+        assert f'<td class="field-{column}">—</td>' in content
+
+
+def test_change_page_shows_counts_table(client, manager):
+    job = ExportJobFactory(requester=manager, state=ExportJob.State.SUCCEEDED, counts=BUILT_COUNTS)
+    client.force_login(manager)
+
+    content = html.unescape(client.get(reverse("admin:exports_exportjob_change", args=[job.pk])).content.decode())
+
+    assert '<table class="export-counts">' in content
+    assert "<th scope=\"row\">Items</th><td>16</td>" in content
+    assert "<th scope=\"row\">Verdicts</th><td>approved 12 · needs_fix 3 · rejected 1</td>" in content
+    assert "<th scope=\"row\">Rows per data file</th><td>dpo 3 · sft 15</td>" in content
+    assert "<th scope=\"row\">Duplicate rows removed</th><td>dpo 0 · sft 1</td>" in content
+    assert "<th scope=\"row\">Items skipped as invalid</th><td>2</td>" in content
+    assert "<th scope=\"row\">Redacted</th><td>card 0 · email 4 · phone 1 · ssn 0</td>" in content
+    assert "{'approved'" not in content
+
+
+def test_change_page_lists_unknown_count_keys(client, manager):
+    counts = {"items": 2, "future_count": 7, "future_split": {"train": 1}}
+    job = ExportJobFactory(requester=manager, state=ExportJob.State.SUCCEEDED, counts=counts)
+    client.force_login(manager)
+
+    content = html.unescape(client.get(reverse("admin:exports_exportjob_change", args=[job.pk])).content.decode())
+
+    assert "<th scope=\"row\">future_count</th><td>7</td>" in content
+    assert "<th scope=\"row\">future_split</th><td>train 1</td>" in content
+
+
+def test_change_page_sorts_unknown_count_keys(client, manager):
+    counts = {"items": 2, "zeta_count": 1, "alpha_count": 3}
+    job = ExportJobFactory(requester=manager, state=ExportJob.State.SUCCEEDED, counts=counts)
+    client.force_login(manager)
+
+    content = client.get(reverse("admin:exports_exportjob_change", args=[job.pk])).content.decode()
+
+    assert content.index("Items</th>") < content.index("alpha_count") < content.index("zeta_count")
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (16, "16"),
+    (0, "0"),
+    (None, "—"),
+    ({}, "—"),
+    ({"sft": 15, "dpo": 3}, "dpo 3 · sft 15"),
+    ({"rejected": 1, "needs_fix": 3, "approved": 12}, "approved 12 · needs_fix 3 · rejected 1"),
+])
+def test_count_text_formats_value(value, text):
+    assert count_text(value) == text
+
+
+def test_change_page_escapes_count_keys(client, manager):
+    counts = {"items": 1, "<script>alert(1)</script>": {"<b>kind</b>": 1}}
+    job = ExportJobFactory(requester=manager, state=ExportJob.State.SUCCEEDED, counts=counts)
+    client.force_login(manager)
+
+    content = client.get(reverse("admin:exports_exportjob_change", args=[job.pk])).content.decode()
+
+    assert "<script>alert(1)</script>" not in content
+    assert "&lt;b&gt;kind&lt;/b&gt; 1" in content
 
 
 def test_jobs_are_read_only(client, manager):
@@ -92,10 +211,22 @@ def test_jobs_are_read_only(client, manager):
 
 @pytest.mark.parametrize("rows", [1, 5])
 def test_changelist_query_count_is_flat(client, manager, rows, django_assert_num_queries):
-    ExportJobFactory.create_batch(rows, requester=manager)
+    ExportJobFactory.create_batch(rows, requester=manager, state=ExportJob.State.SUCCEEDED, counts=BUILT_COUNTS)
     client.force_login(manager)
 
     with django_assert_num_queries(6):
         response = client.get(CHANGELIST)
 
     assert len(response.context["cl"].result_list) == rows
+
+
+def test_built_job_counts_on_changelist(client, manager, build, mixed_items):
+    job = build()
+    client.force_login(manager)
+
+    content = html.unescape(client.get(CHANGELIST).content.decode())
+
+    assert f"{job.rows_total} / {job.rows_total} items, 100%" in content
+    assert '<td class="field-items_display">4</td>' in content
+    assert '<td class="field-data_rows_display">dpo 2 · sft 3</td>' in content
+    assert '<td class="field-verdicts_display">approved 1 · needs_fix 2 · rejected 1</td>' in content

@@ -190,7 +190,7 @@ def test_job_list_shows_progress(client, manager, queue):
 
     content = client.get(JOBS).content.decode()
 
-    assert '<progress value="0.25" max="1">25%</progress> 30 / 120 rows, 25%' in content
+    assert '<progress value="0.25" max="1">25%</progress> 30 / 120 items, 25%' in content
     assert '<td class="field-attempts">2</td>' in content
 
 
