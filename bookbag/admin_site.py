@@ -5,6 +5,7 @@ import json
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.http import Http404
+from django.utils.functional import SimpleLazyObject
 
 from bookbag.admin_pagination import LimitedCountPaginator
 
@@ -34,6 +35,15 @@ class BookbagAdminSite(admin.AdminSite):
         from reviews.access import can_use_admin
 
         return can_use_admin(request.user)
+
+    def each_context(self, request) -> dict:
+        # Imported here because reviews.access imports models that import this module's app.
+        from reviews.access import can_adjudicate_any
+
+        context = super().each_context(request)
+        # The navigation of every page reads this. It is lazy, so a view that passes its own value saves the query.
+        context["can_adjudicate"] = SimpleLazyObject(lambda: can_adjudicate_any(request.user))
+        return context
 
     def index(self, request, extra_context=None):
         # Imported here because reviews.admin imports this module.

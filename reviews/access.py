@@ -156,6 +156,18 @@ def can_adjudicate(user, queue: Queue) -> bool:
     return membership_role(user, queue) in (QueueMembership.Role.LEAD, QueueMembership.Role.MANAGER)
 
 
+def can_adjudicate_any(user) -> bool:
+    """Return whether ``user`` may open the adjudication pages, as a manager, an admin, or a lead of some queue.
+
+    A manager who manages no queue may open them too, and finds them empty.
+    """
+    if is_manager(user):
+        return True
+    if not is_active_user(user):
+        return False
+    return QueueMembership.objects.filter(user=user, role__in=OVERSEEING_ROLES).exists()
+
+
 def audit_queue_ids(instance) -> list[int]:
     """Return the ids of the queues that ``instance`` belongs to, which decide who may read its audit events.
 

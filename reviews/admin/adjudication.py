@@ -3,14 +3,14 @@
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
 from bookbag.errors import Conflict
 
-from ..access import queues_overseen, scoped_get_or_404
+from ..access import can_adjudicate_any, queues_overseen, scoped_get_or_404
 from ..models import Review, ReviewItem
 from ..services import review_adjudicate
 from .forms import ReviewForm
@@ -53,11 +53,23 @@ def review_cards(item: ReviewItem) -> list[dict[str, Any]]:
 
 
 class AdjudicationListView(WorkspaceView):
+    """The disputed items of the queues that the user leads or manages. A user who leads no queue gets 403."""
+
+    def dispatch(self, request, *args, **kwargs):
+        # The list's URL is no secret, so it returns 403 like the manager-only admin lists. An item out of reach
+        # returns 404 on AdjudicationView, like any object out of reach.
+        if not can_adjudicate_any(request.user):
+            raise PermissionDenied(
+                "Only queue leads, managers and admins adjudicate items. Ask a manager to make you a lead."
+            )
+        return super().dispatch(request, *args, **kwargs)
+
     def get(self, request):
         return self.render(
             "workspace/adjudication_list.html",
             "Items awaiting adjudication",
             items=items_awaiting_adjudication(request.user),
+            can_adjudicate=True,
         )
 
 
@@ -106,5 +118,6 @@ class AdjudicationView(WorkspaceView):
             rubric=item.queue.rubric,
             cards=review_cards(item),
             form=form,
+            can_adjudicate=True,
             **reply_context(item, form),
         )

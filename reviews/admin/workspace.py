@@ -17,7 +17,7 @@ from django.views import View
 
 from bookbag.errors import Conflict, NotFound
 
-from ..access import queues_overseen, queues_visible, scoped_get_or_404
+from ..access import can_adjudicate_any, queues_overseen, queues_visible, scoped_get_or_404
 from ..models import Assignment, Queue, Review, ReviewItem
 from ..services import assignment_claim, assignment_release, review_submit
 from .forms import ReviewForm
@@ -140,6 +140,13 @@ class QueueListView(WorkspaceView):
         queues = list(queues_with_counts(request.user))
         for queue in queues:
             queue.progress = progress_bars(queue)
+        can_adjudicate = can_adjudicate_any(request.user)
+        adjudication_waiting = 0
+        if can_adjudicate:
+            adjudication_waiting = ReviewItem.objects.filter(
+                queue__in=queues_overseen(request.user), state=ReviewItem.State.ADJUDICATION
+            ).count()
+
         return self.render(
             "workspace/index.html",
             "Workspace",
@@ -147,9 +154,8 @@ class QueueListView(WorkspaceView):
             held=Assignment.objects.filter(
                 reviewer=request.user, state=Assignment.State.CLAIMED, expires_at__gt=timezone.now()
             ).select_related("item", "queue"),
-            adjudication_waiting=ReviewItem.objects.filter(
-                queue__in=queues_overseen(request.user), state=ReviewItem.State.ADJUDICATION
-            ).count(),
+            can_adjudicate=can_adjudicate,
+            adjudication_waiting=adjudication_waiting,
         )
 
 

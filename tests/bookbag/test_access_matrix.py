@@ -160,7 +160,8 @@ RULES: dict[str, Rule] = {
     "admin:workspace_release": Rule("POST", admin_object(REVIEWER_ONLY, ok=302), "assignment"),
     "admin:workspace_skip": Rule("POST", admin_object(REVIEWER_ONLY, ok=302), "assignment"),
     "admin:workspace_history": Rule("GET", admin_list()),
-    "admin:workspace_adjudication": Rule("GET", admin_list()),
+    # Only leads, managers and admins adjudicate, so a reviewer who leads no queue gets 403, as on other role pages.
+    "admin:workspace_adjudication": Rule("GET", admin_list(A_OVERSEERS | MANAGERS)),
     "admin:workspace_review_edit": Rule("GET", admin_object(REVIEWER_ONLY), "review"),
     "admin:workspace_adjudicate": Rule("GET", admin_object(A_OVERSEERS, OTHER_MANAGER), "adjudication"),
     **model_rules("reviews_reviewitem", target="item", listing=STAFF, adding=NOBODY, own=A_MEMBERS,

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from reviews.models import QueueMembership, Review, ReviewItem
 from reviews.services import assignment_claim, review_submit
-from tests.factories import CriterionFactory, MembershipFactory, ReviewItemFactory, UserFactory
+from tests.factories import CriterionFactory, MembershipFactory, QueueFactory, ReviewItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -59,13 +59,87 @@ def test_adjudication_list_shows_disputed_items(client, lead, disputed):
     assert response.context["items"][0].review_count == 2
 
 
-def test_adjudication_list_empty_for_reviewer(client, reviewer, disputed):
+def test_adjudication_list_forbidden_to_reviewer(client, reviewer, disputed):
     client.force_login(reviewer)
 
     response = client.get(reverse("admin:workspace_adjudication"))
 
-    assert list(response.context["items"]) == []
+    assert response.status_code == 403
+
+
+def test_adjudication_list_forbidden_to_outsider(client, outsider):
+    client.force_login(outsider)
+
+    response = client.get(reverse("admin:workspace_adjudication"))
+
+    assert response.status_code == 403
+
+
+def test_adjudication_list_empty_for_lead(client, lead):
+    client.force_login(lead)
+
+    response = client.get(reverse("admin:workspace_adjudication"))
+
+    assert response.status_code == 200
     assert "No items await adjudication" in response.content.decode()
+
+
+def test_adjudication_list_open_to_reviewer_leading_elsewhere(client, reviewer, disputed):
+    elsewhere = QueueFactory()
+    MembershipFactory(queue=elsewhere, user=reviewer, role=QueueMembership.Role.LEAD)
+    client.force_login(reviewer)
+
+    response = client.get(reverse("admin:workspace_adjudication"))
+
+    assert response.status_code == 200
+    assert list(response.context["items"]) == []
+
+
+def test_adjudication_list_forbidden_after_demotion(client, lead, queue):
+    client.force_login(lead)
+    QueueMembership.objects.filter(queue=queue, user=lead).update(role=QueueMembership.Role.REVIEWER)
+
+    response = client.get(reverse("admin:workspace_adjudication"))
+
+    assert response.status_code == 403
+
+
+def test_adjudication_page_not_found_for_reviewer(client, reviewer, disputed):
+    client.force_login(reviewer)
+
+    response = client.get(adjudicate_url(disputed))
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("page", ["admin:index", "admin:workspace", "admin:workspace_history"])
+def test_navigation_hides_adjudication_from_reviewer(client, reviewer, page):
+    client.force_login(reviewer)
+
+    content = client.get(reverse(page)).content.decode()
+
+    assert reverse("admin:workspace_adjudication") not in content
+    assert ">Adjudication</a>" not in content
+
+
+@pytest.mark.parametrize("page", ["admin:index", "admin:workspace", "admin:workspace_history"])
+def test_navigation_shows_adjudication_to_lead(client, lead, page):
+    client.force_login(lead)
+
+    content = client.get(reverse(page)).content.decode()
+
+    assert f'<a href="{reverse("admin:workspace_adjudication")}">Adjudication</a>' in content
+
+
+@pytest.mark.parametrize("username", ["manager", "root"])
+def test_navigation_shows_adjudication_to_managers(client, manager, username):
+    user = manager if username == "manager" else UserFactory(username="root", is_superuser=True)
+    client.force_login(user)
+
+    content = client.get(reverse("admin:index")).content.decode()
+
+    assert f'<a href="{reverse("admin:workspace_adjudication")}">Adjudication</a>' in content
+    assert f'<a class="button" href="{reverse("admin:workspace_adjudication")}">Adjudication</a>' in content
 
 
 def test_adjudication_page_shows_reviews_side_by_side(client, lead, disputed):

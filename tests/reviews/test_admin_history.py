@@ -53,8 +53,8 @@ def test_history_pages_without_counting(client, reviewer, queue, django_assert_n
         ReviewFactory(item=item, reviewer=reviewer)
     client.force_login(reviewer)
 
-    # Session, user, one page of reviews, two permission reads for the admin navigation.
-    with django_assert_num_queries(5):
+    # Session, user, one page of reviews, two permission reads and the lead check for the admin navigation.
+    with django_assert_num_queries(6):
         first = client.get(HISTORY_URL)
     second = client.get(HISTORY_URL, {"page": "2"})
 

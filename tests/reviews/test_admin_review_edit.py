@@ -185,10 +185,10 @@ def test_edit_page_query_count_is_constant(reviewer_client, queue, reviewer, dja
     second = submitted(queue, reviewer)
 
     # Session, user, the review with item, queue, rubric and assignment, criteria,
-    # and two permission reads for the admin navigation.
-    with django_assert_num_queries(6):
+    # and two permission reads and the lead check for the admin navigation.
+    with django_assert_num_queries(7):
         reviewer_client.get(edit_url(first))
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         reviewer_client.get(edit_url(second))
 
 
@@ -197,8 +197,8 @@ def test_history_query_count_with_edit_links(reviewer_client, queue, reviewer, d
         ReviewItemFactory(queue=queue)
         submitted(queue, reviewer)
 
-    # Session, user, one page of reviews, two permission reads for the admin navigation.
-    with django_assert_num_queries(5):
+    # Session, user, one page of reviews, two permission reads and the lead check for the admin navigation.
+    with django_assert_num_queries(6):
         response = reviewer_client.get(HISTORY_URL)
 
     assert all(review.editable for review in response.context["reviews"])

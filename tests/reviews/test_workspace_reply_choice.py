@@ -207,10 +207,10 @@ def test_choice_page_query_count_is_constant(reviewer_client, queue, reviewer, k
     reviewer_client.get(url(short))
 
     # Session, user, assignment with item, queue and rubric, criteria, and two
-    # permission reads for the admin navigation.
-    with django_assert_num_queries(6):
+    # permission reads and the lead check for the admin navigation.
+    with django_assert_num_queries(7):
         reviewer_client.get(url(short))
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         reviewer_client.get(url(long))
 
 
