@@ -24,17 +24,11 @@ from .. import metrics
 from ..access import is_manager, queues_managed
 from ..models import Queue, Review, ReviewItem
 from .dashboard_charts import Bar, Column, StackedBar, bars_scale, columns, stacked_bar
+from .item_progress import PROGRESS_LABELS, bucket_counts, finished_detail
 
 THROUGHPUT_DAYS = 14
 # Agreement reads the scores of this many reviews per queue, from its newest items back.
 AGREEMENT_REVIEW_LIMIT = 4000
-PROGRESS_STATES = {
-    "pending": (ReviewItem.State.PENDING,),
-    "in_review": (ReviewItem.State.IN_REVIEW,),
-    "adjudication": (ReviewItem.State.ADJUDICATION,),
-    "done": (ReviewItem.State.REVIEWED, ReviewItem.State.DONE),
-}
-PROGRESS_LABELS = {"pending": "Pending", "in_review": "In review", "adjudication": "Adjudication", "done": "Done"}
 VERDICT_LABELS = dict(Review.Verdict.choices)
 
 
@@ -88,7 +82,7 @@ def dashboard_build(*, user, now: datetime.datetime | None = None) -> dict:
     stats = [
         QueueStats(
             queue=queue,
-            progress=stacked_bar({key: states[queue.pk][key] for key in PROGRESS_STATES}, PROGRESS_LABELS),
+            progress=_progress_bar(states[queue.pk]),
             verdicts=stacked_bar({key: verdicts[queue.pk][key] for key in VERDICT_LABELS}, VERDICT_LABELS),
         )
         for queue in queues
@@ -101,9 +95,8 @@ def dashboard_build(*, user, now: datetime.datetime | None = None) -> dict:
 
 
 def _state_counts(queue_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Count items per queue and progress bucket, grouped in the database."""
-    bucket_of = {state: bucket for bucket, members in PROGRESS_STATES.items() for state in members}
-    counts: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(PROGRESS_STATES, 0))
+    """Count items per queue and state, grouped in the database. A state without items is missing."""
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
     rows = (
         ReviewItem.objects.filter(queue_id__in=queue_ids)
         .values_list("queue_id", "state")
@@ -111,8 +104,13 @@ def _state_counts(queue_ids: list[int]) -> dict[int, dict[str, int]]:
         .order_by()
     )
     for queue_id, state, total in rows:
-        counts[queue_id][bucket_of[state]] += total
+        counts[queue_id][state] = total
     return counts
+
+
+def _progress_bar(state_counts: dict[str, int]) -> StackedBar:
+    adjudicated = state_counts.get(ReviewItem.State.DONE, 0)
+    return stacked_bar(bucket_counts(state_counts), PROGRESS_LABELS, {"finished": finished_detail(adjudicated)})
 
 
 def _verdict_counts(queue_ids: list[int]) -> dict[int, dict[str, int]]:

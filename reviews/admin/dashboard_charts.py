@@ -27,13 +27,17 @@ class Bar:
 
 @dataclass(frozen=True)
 class Segment:
-    """One part of a stacked bar: ``count`` items, starting at ``offset`` and ``share`` wide (both 0 to 1)."""
+    """One part of a stacked bar: ``count`` items, starting at ``offset`` and ``share`` wide (both 0 to 1).
+
+    ``detail`` is an optional note that the legend and the tooltip show after the count.
+    """
 
     key: str
     label: str
     count: int
     share: float
     offset: float
+    detail: str = ""
 
     @property
     def x(self) -> str:
@@ -54,13 +58,18 @@ class StackedBar:
     total: int
 
 
-def stacked_bar(counts: dict[str, int], labels: dict[str, str]) -> StackedBar:
+def stacked_bar(
+    counts: dict[str, int], labels: dict[str, str], details: dict[str, str] | None = None
+) -> StackedBar:
     """Lay ``counts`` end to end in the order of ``labels``. Every segment of an empty bar has width 0."""
     total = sum(counts.values())
+    details = details or {}
     segments, offset = [], 0.0
     for key, label in labels.items():
         share = counts.get(key, 0) / total if total else 0.0
-        segments.append(Segment(key=key, label=label, count=counts.get(key, 0), share=share, offset=offset))
+        segments.append(Segment(
+            key=key, label=label, count=counts.get(key, 0), share=share, offset=offset, detail=details.get(key, ""),
+        ))
         offset += share
     return StackedBar(segments=segments, total=total)
 

@@ -21,6 +21,7 @@ from ..access import can_adjudicate_any, queues_overseen, queues_visible, scoped
 from ..models import Assignment, Queue, Review, ReviewItem
 from ..services import assignment_claim, assignment_release, review_submit
 from .forms import ReviewForm
+from .item_progress import FINISHED_STATES, PROGRESS_LABELS, finished_detail
 from .reply_choice import reply_context
 
 SKIPPED_SESSION_KEY = "workspace_skipped_items"
@@ -47,6 +48,7 @@ def _count_per_queue(rows: QuerySet, queue_field: str) -> Subquery:
 def queues_with_counts(user) -> QuerySet[Queue]:
     """Return the queues ``user`` belongs to, with item counts by state and the user's own work.
 
+    ``finished`` counts reviewed and done items, and ``adjudicated`` the done ones among them.
     ``mine`` counts the user's submitted reviews and ``mine_held`` their live claims.
     """
     states = ReviewItem.State
@@ -58,7 +60,8 @@ def queues_with_counts(user) -> QuerySet[Queue]:
         .annotate(
             pending=Count("items", filter=Q(items__state=states.PENDING)),
             in_review=Count("items", filter=Q(items__state=states.IN_REVIEW)),
-            reviewed=Count("items", filter=Q(items__state__in=[states.REVIEWED, states.DONE])),
+            finished=Count("items", filter=Q(items__state__in=FINISHED_STATES)),
+            adjudicated=Count("items", filter=Q(items__state=states.DONE)),
             adjudication=Count("items", filter=Q(items__state=states.ADJUDICATION)),
             mine=Coalesce(_count_per_queue(mine, "item__queue"), 0),
             mine_held=Coalesce(_count_per_queue(held, "queue"), 0),
@@ -67,10 +70,14 @@ def queues_with_counts(user) -> QuerySet[Queue]:
     )
 
 
-def _segments(total: int, parts: list[tuple[str, str, int]]) -> list[dict]:
+def _segments(total: int, parts: list[tuple[str, str, int]], details: dict[str, str] | None = None) -> list[dict]:
     """Return bar segments with their share of ``total`` in percent (0 when the queue is empty)."""
+    details = details or {}
     return [
-        {"key": key, "label": label, "count": count, "percent": round(100 * count / total, 2) if total else 0}
+        {
+            "key": key, "label": label, "count": count, "percent": round(100 * count / total, 2) if total else 0,
+            "detail": details.get(key, ""),
+        }
         for key, label, count in parts
     ]
 
@@ -78,19 +85,24 @@ def _segments(total: int, parts: list[tuple[str, str, int]]) -> list[dict]:
 def progress_bars(queue: Queue) -> dict[str, list[dict]]:
     """Return the everyone and mine progress bars of a queue from ``queues_with_counts``.
 
+    The everyone bar has the manager dashboard's buckets, labels and order.
     The mine bar measures the items this reviewer reviewed or has claimed against
     every item of the queue, because a reviewer judges each item at most once.
     """
-    total = queue.pending + queue.in_review + queue.reviewed + queue.adjudication
-    everyone = [
-        ("done", "Done", queue.reviewed),
-        ("adjudication", "Adjudication", queue.adjudication),
-        ("in-review", "In review", queue.in_review),
-        ("pending", "Pending", queue.pending),
-    ]
+    counts = {
+        "finished": queue.finished, "adjudication": queue.adjudication, "in_review": queue.in_review,
+        "pending": queue.pending,
+    }
+    total = sum(counts.values())
+    everyone = [(key, label, counts[key]) for key, label in PROGRESS_LABELS.items()]
     rest = max(total - queue.mine - queue.mine_held, 0)
-    mine = [("done", "Reviewed by you", queue.mine), ("in-review", "Held by you", queue.mine_held), ("pending", "Not yet yours", rest)]
-    return {"total": total, "everyone": _segments(total, everyone), "mine": _segments(total, mine)}
+    mine = [("reviewed", "Reviewed by you", queue.mine), ("held", "Held by you", queue.mine_held),
+            ("rest", "Not yet yours", rest)]
+    return {
+        "total": total,
+        "everyone": _segments(total, everyone, {"finished": finished_detail(queue.adjudicated)}),
+        "mine": _segments(total, mine),
+    }
 
 
 def nothing_left_message(queue: Queue, user) -> str:

@@ -33,10 +33,11 @@ def test_manager_dashboard_charts(page, live_server, manager, overlap_queue):
     dashboard = page.locator("#dashboard")
     row = dashboard.locator(f'#dashboard-progress tr[data-queue="{overlap_queue.pk}"]')
     assert row.locator(".progress .legend-pending strong").inner_text() == "2"
-    assert row.locator(".progress .legend-done strong").inner_text() == "3"
+    assert row.locator(".progress .legend-finished strong").inner_text() == "3"
+    assert row.locator(".progress .legend-finished .segment-detail").inner_text() == "0 adjudicated"
     assert row.locator(".verdicts .legend-approved strong").inner_text() == "3"
     assert row.locator(".median-seconds").inner_text() == "60 s"
-    assert row.locator(".progress svg rect").count() == 3  # the track, pending and done
+    assert row.locator(".progress svg rect").count() == 3  # the track, finished and pending
     assert dashboard.locator('#dashboard-throughput tr[data-reviewer="ana"] td.number').inner_text() == "3"
     assert dashboard.locator(".agreement-table tr.criterion .kappa").first.inner_text() == "0.400"
     assert page.locator("#workspace-entry").is_visible()

@@ -104,18 +104,61 @@ def test_dashboard_escapes_queue_name(client, manager):
     assert "&lt;img src=x onerror=alert(1)&gt;" in content
 
 
-def test_progress_counts_items_per_state(manager, queue):
-    states = ReviewItem.State
-    for state, count in [(states.PENDING, 3), (states.IN_REVIEW, 2), (states.ADJUDICATION, 1),
-                         (states.REVIEWED, 4), (states.DONE, 1)]:
+# A hand-built queue: items in every state, counted per state.
+ITEMS_PER_STATE = {
+    ReviewItem.State.PENDING: 3,
+    ReviewItem.State.IN_REVIEW: 2,
+    ReviewItem.State.ADJUDICATION: 1,
+    ReviewItem.State.REVIEWED: 4,
+    ReviewItem.State.DONE: 2,
+}
+
+
+def _fill(queue):
+    for state, count in ITEMS_PER_STATE.items():
         ReviewItemFactory.create_batch(count, queue=queue, state=state)
-    ReviewItemFactory(queue=QueueFactory(), state=states.PENDING)
+
+
+def test_progress_counts_items_per_state(manager, queue):
+    _fill(queue)
+    ReviewItemFactory(queue=QueueFactory(), state=ReviewItem.State.PENDING)
 
     progress = _stats(manager, queue).progress
 
-    assert _segments(progress) == {"pending": 3, "in_review": 2, "adjudication": 1, "done": 5}
-    assert progress.total == 11
-    assert [segment.offset for segment in progress.segments] == pytest.approx([0, 3 / 11, 5 / 11, 6 / 11])
+    assert _segments(progress) == {"finished": 6, "adjudication": 1, "in_review": 2, "pending": 3}
+    assert progress.total == 12
+    assert [segment.offset for segment in progress.segments] == pytest.approx([0, 6 / 12, 7 / 12, 9 / 12])
+
+
+def test_progress_labels_say_what_they_count(manager, queue):
+    progress = _stats(manager, queue).progress
+
+    assert [segment.label for segment in progress.segments] == [
+        "Finished", "Awaiting adjudication", "In review", "Pending"
+    ]
+
+
+def test_progress_finished_notes_adjudicated_items(manager, queue):
+    _fill(queue)
+
+    segments = {segment.key: segment for segment in _stats(manager, queue).progress.segments}
+
+    assert segments["finished"].detail == "2 adjudicated"
+    assert segments["adjudication"].detail == ""
+
+
+def test_progress_legend_on_page(client, manager, queue):
+    _fill(queue)
+    client.force_login(manager)
+
+    content = client.get(INDEX).content.decode()
+
+    progress = content[content.index('id="dashboard-progress"'):content.index('id="dashboard-throughput"')]
+    assert "<title>Finished: 6 (50%), 2 adjudicated</title>" in progress
+    assert "<title>Awaiting adjudication: 1 (8%)</title>" in progress
+    assert 'Finished <strong>6</strong> <small>50%</small> <small class="segment-detail">2 adjudicated</small>' in progress
+    assert ">Done<" not in progress
+    assert "Done <strong>" not in progress
 
 
 def test_progress_of_empty_queue_is_zero(manager, queue):

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from reviews.admin.dashboard import dashboard_build
 from reviews.models import Assignment, QueueMembership, Review, ReviewItem
 from reviews.services import assignment_claim
 from rubrics.models import Criterion
@@ -151,7 +152,8 @@ def test_workspace_lists_queue_counts(reviewer_client, reviewer, queue, items):
     row = next(row for row in response.context["queues"] if row.pk == queue.pk)
     assert row.pending == 2
     assert row.in_review == 1
-    assert row.reviewed == 1
+    assert row.finished == 1
+    assert row.adjudicated == 0
     assert row.mine == 1
 
 
@@ -635,14 +637,50 @@ def test_queue_list_shows_progress_bars(reviewer_client, reviewer, queue, items)
     everyone = {segment["key"]: segment for segment in row.progress["everyone"]}
     mine = {segment["key"]: segment for segment in row.progress["mine"]}
     assert row.progress["total"] == 4
-    assert everyone["done"]["count"] == 1
-    assert everyone["in-review"]["count"] == 1
+    assert everyone["finished"]["count"] == 1
+    assert everyone["in_review"]["count"] == 1
     assert everyone["pending"]["count"] == 2
-    assert everyone["done"]["percent"] == 25
-    assert mine["done"]["count"] == 1
-    assert mine["in-review"]["count"] == 1
-    assert mine["pending"]["count"] == 2
-    assert 'class="progress-done" style="width: 25.00%"' in response.content.decode()
+    assert everyone["finished"]["percent"] == 25
+    assert mine["reviewed"]["count"] == 1
+    assert mine["held"]["count"] == 1
+    assert mine["rest"]["count"] == 2
+    assert 'class="progress-finished" style="width: 25.00%"' in response.content.decode()
+
+
+# A hand-built queue: items in every state, counted per state.
+ITEMS_PER_STATE = {
+    ReviewItem.State.PENDING: 3,
+    ReviewItem.State.IN_REVIEW: 2,
+    ReviewItem.State.ADJUDICATION: 1,
+    ReviewItem.State.REVIEWED: 4,
+    ReviewItem.State.DONE: 2,
+}
+
+
+def test_queue_list_progress_matches_dashboard(reviewer_client, manager, queue):
+    for state, count in ITEMS_PER_STATE.items():
+        ReviewItemFactory.create_batch(count, queue=queue, state=state)
+
+    response = reviewer_client.get(reverse("admin:workspace"))
+
+    row = next(row for row in response.context["queues"] if row.pk == queue.pk)
+    dashboard = next(entry for entry in dashboard_build(user=manager)["queues"] if entry.queue == queue)
+    everyone = [(segment["key"], segment["label"], segment["count"], segment["detail"])
+                for segment in row.progress["everyone"]]
+    assert everyone == [(segment.key, segment.label, segment.count, segment.detail)
+                        for segment in dashboard.progress.segments]
+
+
+def test_queue_list_progress_legend(reviewer_client, queue):
+    for state, count in ITEMS_PER_STATE.items():
+        ReviewItemFactory.create_batch(count, queue=queue, state=state)
+
+    content = reviewer_client.get(reverse("admin:workspace")).content.decode()
+
+    assert 'title="Finished: 6, 2 adjudicated"' in content
+    assert 'Finished <b class="everyone-finished">6</b> <small class="segment-detail">2 adjudicated</small>' in content
+    assert 'Awaiting adjudication <b class="everyone-adjudication">1</b>' in content
+    assert ">Done <b" not in content
 
 
 def test_queue_list_progress_of_empty_queue(reviewer_client, queue):
