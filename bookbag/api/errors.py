@@ -16,6 +16,7 @@ from django.http import Http404, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
@@ -44,25 +45,52 @@ def _django_validation_errors(error: DjangoValidationError) -> dict:
     return {"non_field_errors": list(error.messages)}
 
 
-def _first_error(detail, path: str = "") -> tuple[str, str] | None:
-    """Return the path (``criteria[1].kind``) and text of the first message in a DRF error detail."""
+def field_errors(detail, path: str = "") -> dict[str, list[str]]:
+    """Flatten a DRF error detail into messages per field path, such as ``criteria[1].key`` or ``scores.tone``.
+
+    A nested object's ``non_field_errors`` go under the object's own path.
+    Valid entries of a list, which DRF reports as empty objects, add nothing.
+    """
     if isinstance(detail, dict):
+        flat: dict[str, list[str]] = {}
         for key, value in detail.items():
             if isinstance(key, int):
                 child_path = f"{path}[{key}]"
+            elif path and key == api_settings.NON_FIELD_ERRORS_KEY:
+                child_path = path
             else:
                 child_path = f"{path}.{key}" if path else str(key)
-            found = _first_error(value, child_path)
-            if found:
-                return found
-        return None
+            for field, messages in field_errors(value, child_path).items():
+                flat.setdefault(field, []).extend(messages)
+        return flat
     if isinstance(detail, list):
+        flat = {}
         for index, value in enumerate(detail):
-            found = _first_error(value, f"{path}[{index}]") if isinstance(value, dict | list) else (path, str(value))
-            if found:
-                return found
-        return None
-    return path, str(detail)
+            if isinstance(value, dict | list):
+                nested = field_errors(value, f"{path}[{index}]")
+            else:
+                nested = {path: [str(value)]}
+            for field, messages in nested.items():
+                flat.setdefault(field, []).extend(messages)
+        return flat
+    return {path: [str(detail)]}
+
+
+def errors_summary(errors: dict[str, list[str]], *, name_field: bool = True) -> str:
+    """Return one sentence naming the first error of ``errors`` and counting the others.
+
+    With ``name_field``, the sentence starts with the field path, unless the
+    error belongs to no field (``non_field_errors``).
+    """
+    field, messages = next(((field, messages) for field, messages in errors.items() if messages), ("", []))
+    first = messages[0] if messages else "Invalid input."
+    if name_field and field not in ("", api_settings.NON_FIELD_ERRORS_KEY):
+        first = f"{field}: {first}"
+    more = sum(len(messages) for messages in errors.values()) - 1
+    if more < 1:
+        return first
+    counted = "1 more error is" if more == 1 else f"{more} more errors are"
+    return f"{first.removesuffix('.')} ({counted} listed in errors)."
 
 
 def _api_exception_message(exc: exceptions.APIException) -> str:
@@ -116,9 +144,10 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         set_rollback()
         errors = _django_validation_errors(exc)
-        first = next(iter(errors.values()))[0]
+        # Service messages name their field themselves, so the summary does not repeat it.
+        message = errors_summary(errors, name_field=False)
         code = getattr(exc, "code", None) or "invalid"
-        return Response(error_body(code, first, errors), status=status.HTTP_400_BAD_REQUEST)
+        return Response(error_body(code, message, errors), status=status.HTTP_400_BAD_REQUEST)
 
     # DRF also handles Django's Http404 and PermissionDenied. Converting them here gives them the same body.
     if isinstance(exc, Http404):
@@ -130,10 +159,11 @@ def exception_handler(exc, context):
     if response is None:
         return _unexpected_error(exc, context)
     if isinstance(exc, exceptions.ValidationError):
-        detail = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
-        path, first = _first_error(detail) or ("", "Invalid input.")
-        message = first if path in ("", "non_field_errors") else f"{path}: {first}"
-        response.data = error_body("invalid", message, detail)
+        detail = response.data
+        if not isinstance(detail, dict):
+            detail = {api_settings.NON_FIELD_ERRORS_KEY: detail}
+        errors = field_errors(detail)
+        response.data = error_body("invalid", errors_summary(errors), errors)
     else:
         codes = exc.get_codes()
         response.data = error_body(codes if isinstance(codes, str) else "error", _api_exception_message(exc))

@@ -20,8 +20,11 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine-readable code, e.g. invalid, not_found, throttled.")
     message = serializers.CharField(help_text="What went wrong, naming the field or object, and what to do.")
     errors = serializers.DictField(
-        child=serializers.JSONField(),
-        help_text="Messages per field or query parameter (nested for nested objects); empty when none apply.",
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=(
+            "Messages per field path (criteria[1].key) or query parameter, one entry for every invalid one; "
+            "empty when none apply."
+        ),
     )
 
     class Meta:

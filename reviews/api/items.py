@@ -113,8 +113,9 @@ def records_parse(data) -> list[tuple[str | None, ItemRecord]]:
         try:
             parsed.append(payload_record(payload, label=label))
         except RowError as error:
-            key = field_join(label, error.field) if error.field else (label or "non_field_errors")
-            errors[key] = [error.reason]
+            for field, reason in error.field_reasons().items():
+                key = field_join(label, field) if field else (label or "non_field_errors")
+                errors[key] = [reason]
     if errors:
         raise ValidationError(errors)
     return parsed

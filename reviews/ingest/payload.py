@@ -13,7 +13,7 @@ defaults to ``api``.
 from dataclasses import replace
 from typing import Any
 
-from .errors import RowError, json_type
+from .errors import RowError, UnknownKeysError, json_type
 from .messages import assistant_message, messages_validate, text_check
 from .records import ItemRecord, record_build
 
@@ -25,12 +25,24 @@ DEFAULT_SOURCE = "api"
 
 
 def payload_record(payload: Any, *, label: str = "") -> tuple[str | None, ItemRecord]:
-    """Validate one API item and return its queue slug (None when left out) and record; raise RowError naming the field."""
+    """Validate one API item and return its queue slug (None when left out) and record; raise RowError naming the field.
+
+    An item with unknown keys raises UnknownKeysError, which also carries the
+    first error among the item's other keys.
+    """
     if not isinstance(payload, dict):
         raise RowError("", f"expected an item object, got {json_type(payload)}")
     unknown = sorted(set(payload) - set(PAYLOAD_KEYS))
-    if unknown:
-        raise RowError(unknown[0], f"unknown field; an item has {', '.join(PAYLOAD_KEYS)}")
+    if not unknown:
+        return _known_payload_record(payload, label=label)
+    try:
+        _known_payload_record({key: payload[key] for key in payload if key in PAYLOAD_KEYS}, label=label)
+    except RowError as error:
+        raise UnknownKeysError(unknown, allowed=PAYLOAD_KEYS, owner="an item", other=error) from None
+    raise UnknownKeysError(unknown, allowed=PAYLOAD_KEYS, owner="an item")
+
+
+def _known_payload_record(payload: dict, *, label: str) -> tuple[str | None, ItemRecord]:
     queue = payload.get("queue")
     if queue is not None and (not isinstance(queue, str) or not queue.strip()):
         raise RowError(

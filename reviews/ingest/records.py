@@ -141,8 +141,9 @@ def row_record(
     """Build the record of one file row from what its format made and the row's optional keys.
 
     The row's own ``source``, ``model`` and ``external_id`` win over the
-    format's and the command's defaults. Keys that the format does not read
-    are kept in metadata, so an import never drops data silently.
+    format's and the command's defaults. The format's extra keys, which it
+    does not read, are kept in metadata, so an import never drops data
+    silently. ``row`` must contain no key that the format does not allow.
     """
     metadata = row.get("metadata", {})
     if not isinstance(metadata, dict):

@@ -2,12 +2,16 @@
 
 import uuid
 
+import django_filters
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
+from rest_framework.test import APIRequestFactory, force_authenticate
 
 from exports.models import ExportJob, WebhookDelivery
 from exports.webhooks.endpoints import webhook_endpoint_create
-from reviews.models import QueueMembership
+from reviews.models import Queue, QueueMembership
 from tests.api_clients import token_client
 from tests.factories import (
     AssignmentFactory,
@@ -195,6 +199,18 @@ def test_delivery_filters_match_admin(manager_api, manager):
     assert list(invalid.json()["errors"]) == ["event"]
 
 
+def test_delivery_list_rejects_unknown_parameter(manager_api, manager):
+    endpoint = webhook_endpoint_create(actor=manager, url=HOOK_URL, events=["export.failed"])
+
+    response = manager_api.get(f"/api/v1/webhooks/{endpoint.pk}/deliveries/", {"sucess": "false"})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "sucess": ["Unknown query parameter; this list accepts succeeded, event, cursor, page_size, format. "
+                   "Check the spelling."]
+    }
+
+
 def test_deliveries_of_other_managers_endpoint_is_404(manager_api):
     other = webhook_endpoint_create(
         actor=ManagerFactory(username="other-manager"), url=HOOK_URL, events=["export.failed"]
@@ -214,3 +230,127 @@ def test_item_time_filter_takes_any_offset(manager_api, queue):
 
     assert response.status_code == 200
     assert len(response.json()["results"]) == 1
+
+
+def test_every_invalid_filter_is_listed(manager_api):
+    response = manager_api.get("/api/v1/items/", {"state": "finished", "created_after": "yesterday"})
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"state", "created_after"}
+    assert response.json()["message"].endswith(" (1 more error is listed in errors).")
+
+
+@pytest.mark.parametrize("name", list_route_names())
+def test_unknown_query_parameter_is_rejected(name, manager_api, two_of_each):
+    response = manager_api.get(reverse(name), {"verdcit": "approved"})
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert list(body["errors"]) == ["verdcit"]
+    assert body["message"].startswith("verdcit: Unknown query parameter; this list accepts ")
+    assert "cursor, page_size" in body["errors"]["verdcit"][0]
+
+
+@pytest.mark.parametrize(
+    ("path", "accepted"),
+    [
+        ("/api/v1/items/", "queue, state, source, external_id, model, created_after, created_before, cursor, "
+                           "page_size, format"),
+        # The export list reads format as a filter, so it is not a renderer choice there.
+        ("/api/v1/exports/", "state, kind, format, cursor, page_size"),
+        ("/api/v1/reviews/", "item, is_current, cursor, page_size, format"),
+    ],
+)
+def test_unknown_query_parameter_lists_accepted(path, accepted, manager_api):
+    response = manager_api.get(path, {"verdcit": "approved"})
+
+    assert response.json()["errors"] == {
+        "verdcit": [f"Unknown query parameter; this list accepts {accepted}. Check the spelling."]
+    }
+
+
+def test_unknown_and_invalid_parameters_listed(manager_api):
+    response = manager_api.get("/api/v1/queues/", {"activ": "true", "blind": "yes", "pagesize": "5"})
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["activ", "pagesize", "blind"]
+
+
+def test_format_parameter_is_accepted(manager_api, queue):
+    ReviewItemFactory(queue=queue)
+
+    response = manager_api.get("/api/v1/items/", {"format": "json", "page_size": 1})
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 1
+
+
+def test_detail_route_ignores_unknown_parameter(manager_api, queue):
+    item = ReviewItemFactory(queue=queue)
+
+    response = manager_api.get(f"/api/v1/items/{item.pk}/", {"verdcit": "approved"})
+
+    assert response.status_code == 200
+
+
+class QueueSlugSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Queue
+        fields = ["id", "slug"]
+
+
+class DocumentedQueueFilter(django_filters.FilterSet):
+    lease = django_filters.RangeFilter(field_name="lease_minutes")
+
+    class Meta:
+        model = Queue
+        fields = ["slug"]
+
+
+class SearchOptionsSerializer(serializers.Serializer):
+    exact = serializers.BooleanField(required=False, help_text="Match the whole slug.")
+
+
+@extend_schema_view(list=extend_schema(parameters=[
+    OpenApiParameter("search", str, description="Part of the slug."), SearchOptionsSerializer,
+]))
+class DocumentedQueueViewSet(viewsets.ReadOnlyModelViewSet):
+    """A list whose schema documents a query parameter that is not a filter."""
+
+    queryset = Queue.objects.all()
+    serializer_class = QueueSlugSerializer
+    filterset_class = DocumentedQueueFilter
+
+    def get_queryset(self):
+        return Queue.objects.filter(slug__contains=self.request.query_params.get("search", ""))
+
+
+def documented_list(manager, query: dict):
+    request = APIRequestFactory().get("/api/v1/documented/", query)
+    force_authenticate(request, user=manager)
+    return DocumentedQueueViewSet.as_view({"get": "list"})(request)
+
+
+def test_documented_query_parameter_is_accepted(manager, queue):
+    response = documented_list(manager, {"search": queue.slug[1:]})
+
+    assert response.status_code == 200
+    assert [row["slug"] for row in response.data["results"]] == [queue.slug]
+
+
+def test_range_filter_parameters_are_accepted(manager, queue):
+    response = documented_list(manager, {"lease_min": queue.lease_minutes, "lease_max": queue.lease_minutes})
+
+    assert response.status_code == 200
+    assert [row["slug"] for row in response.data["results"]] == [queue.slug]
+
+
+def test_documented_query_parameter_is_listed(manager, queue):
+    response = documented_list(manager, {"serach": "x"})
+
+    assert response.status_code == 400
+    assert response.data["errors"] == {
+        "serach": ["Unknown query parameter; this list accepts slug, lease_min, lease_max, cursor, page_size, "
+                   "format, search, exact. Check the spelling."]
+    }

@@ -5,6 +5,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from bookbag.api.errors import INTEGRITY_MESSAGE, SERVER_ERROR_MESSAGE
+from reviews.models import Queue
 from rubrics.models import Rubric
 from tests.api_clients import token_client
 from tests.bookbag.failing_urls import SECRET_TEXT
@@ -33,7 +34,60 @@ def test_nested_serializer_error_names_its_path(manager):
 
     assert response.status_code == 400
     assert set(response.json()) == ERROR_KEYS
-    assert response.json()["message"] == "criteria[1].key: This field is required."
+    assert response.json()["message"] == (
+        "criteria[1].key: This field is required (1 more error is listed in errors)."
+    )
+    assert response.json()["errors"] == {
+        "criteria[1].key": ["This field is required."],
+        "criteria[1].label": ["This field is required."],
+    }
+
+
+def test_every_invalid_field_is_listed(manager, queue):
+    payload = {
+        "name": "Other", "slug": "other", "rubric": queue.rubric.pk, "colour": "red", "owner": 1,
+        "lease_minutes": "soon",
+    }
+
+    response = token_client(manager).post("/api/v1/queues/", payload, format="json")
+
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert list(errors) == ["colour", "owner", "lease_minutes"]
+    assert errors["colour"][0].startswith("Unknown field 'colour'; the writable fields are name, slug, rubric")
+    assert errors["owner"][0].startswith("Unknown field 'owner'; the writable fields are name, slug, rubric")
+    assert errors["lease_minutes"] == ["A valid integer is required."]
+    assert not Queue.objects.filter(slug="other").exists()
+
+
+def test_message_counts_other_errors(manager, queue):
+    payload = {"name": "Other", "slug": "other", "rubric": queue.rubric.pk, "colour": "red", "owner": 1}
+
+    response = token_client(manager).post("/api/v1/queues/", payload, format="json")
+
+    message = response.json()["message"]
+    assert message.startswith("colour: Unknown field 'colour'; the writable fields are name, slug, rubric")
+    assert message.endswith(" (1 more error is listed in errors).")
+    assert "owner" not in message
+
+
+def test_nested_unknown_keys_are_listed(manager):
+    criteria = [{"key": "correct", "label": "Correct", "colour": "red"}, {"key": "tone", "label": "Tone", "size": 2}]
+    payload = {"name": "Helpfulness", "slug": "helpfulness", "criteria": criteria, "owner": 1}
+
+    response = token_client(manager).post("/api/v1/rubrics/", payload, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["owner", "criteria[0].colour", "criteria[1].size"]
+    assert response.json()["message"].endswith(" (2 more errors are listed in errors).")
+    assert not Rubric.objects.filter(slug="helpfulness").exists()
+
+
+def test_action_body_lists_every_key(reviewer, queue):
+    response = token_client(reviewer).post(f"/api/v1/queues/{queue.pk}/claim/", {"a": 1, "b": 2}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["a", "b"]
 
 
 def test_service_validation_error_body(manager, queue):

@@ -93,6 +93,7 @@ def test_error_component_has_code_message_errors(schema):
 
     assert set(error["properties"]) == {"code", "message", "errors"}
     assert set(error["required"]) == {"code", "message", "errors"}
+    assert error["properties"]["errors"]["additionalProperties"] == {"type": "array", "items": {"type": "string"}}
 
 
 def test_throttled_operations_document_429_with_retry_after(schema):

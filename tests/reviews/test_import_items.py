@@ -218,6 +218,28 @@ def test_stored_id_with_other_content_is_rejected(tmp_path, queue):
     assert ReviewItem.objects.filter(external_id="shop-2").exists()
 
 
+def test_row_with_unknown_keys_is_rejected(tmp_path, queue):
+    path = jsonl(tmp_path, json.dumps(GOOD), json.dumps({**GOOD, "verdcit": "approved", "scroe": 1}))
+
+    output, error = run(path, queue=queue.slug)
+
+    assert "line 2: unknown keys 'scroe', 'verdcit'; move them into metadata or remove them." in output
+    assert "1 created, 0 duplicates skipped, 1 rejected (2 rows read)." in output
+    assert error == "1 row was rejected; see the list above."
+    assert ReviewItem.objects.count() == 1
+
+
+def test_strict_rejects_unknown_key(tmp_path, queue):
+    other = {"messages": [GOOD["messages"][0], {"role": "assistant", "content": "No."}], "verdcit": "approved"}
+
+    output, error = run(jsonl(tmp_path, json.dumps(GOOD), json.dumps(other)), queue=queue.slug, strict=True)
+
+    assert "line 2: unknown key 'verdcit';" in output
+    assert "Strict mode: nothing was imported because 1 row was rejected" in output
+    assert error == "1 row was rejected; see the list above."
+    assert ReviewItem.objects.count() == 0
+
+
 def test_source_option_names_rows_without_source(tmp_path, queue):
     path = jsonl(tmp_path, json.dumps(GOOD), json.dumps({**GOOD, "source": "own"}))
 
@@ -235,7 +257,7 @@ def test_unknown_format(tmp_path, queue):
 def test_row_of_wrong_format(tmp_path, queue):
     output, _ = run(jsonl(tmp_path, json.dumps(GOOD)), queue=queue.slug, format="hh-rlhf")
 
-    assert "line 1: rejected: expected a transcript string, got null\n" in output
+    assert "line 1: unknown key 'messages'; move it into metadata or remove it. The hh-rlhf format allows " in output
 
 
 def test_undetectable_row(tmp_path, queue):

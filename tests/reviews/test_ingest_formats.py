@@ -53,16 +53,46 @@ def test_chat_keeps_messages_after_reply_in_metadata():
     assert record.metadata == {"messages_after_response": [closing]}
 
 
-def test_chat_keeps_unknown_keys_in_metadata():
-    record = convert("chat", {**CHAT, "split": "train", "metadata": {"ticket": 7}})
+def test_chat_keeps_metadata():
+    record = convert("chat", {**CHAT, "metadata": {"ticket": 7}})
 
-    assert record.metadata == {"ticket": 7, "split": "train"}
+    assert record.metadata == {"ticket": 7}
+
+
+def test_chat_rejects_unknown_keys():
+    message = convert_error("chat", {**CHAT, "split": "train", "sorce": "web", "metadata": {"ticket": 7}})
+
+    assert message == (
+        "unknown keys 'sorce', 'split'; move them into metadata or remove them. The chat format allows messages, "
+        "parallel_tool_calls, external_id, source, model, metadata and tools."
+    )
+
+
+def test_chat_keeps_parallel_tool_calls_in_metadata():
+    record = convert("chat", {**CHAT, "parallel_tool_calls": False})
+
+    assert record.metadata == {"parallel_tool_calls": False}
 
 
 def test_key_given_twice_is_rejected():
-    message = convert_error("chat", {**CHAT, "split": "train", "metadata": {"split": "test"}})
+    trajectory = {"traj": CHAT["messages"], "task_id": 3, "trial": 0, "reward": 1.0, "metadata": {"reward": 0.0}}
 
-    assert message == "metadata.split: also given as a key of the row; keep only one of them"
+    message = convert_error("tau-bench", trajectory)
+
+    assert message == "metadata.reward: also given as a key of the row; keep only one of them"
+
+
+@pytest.mark.parametrize(("name", "row"), [
+    ("prompt-response", {"prompt": "2 + 2?", "response": "4", "answer": "4"}),
+    ("hh-rlhf", {"chosen": "\n\nHuman: Hi\n\nAssistant: Hello!", "rejected": "\n\nHuman: Hi\n\nAssistant: No.",
+                 "answer": "4"}),
+    ("alpaca-eval", {"instruction": "Hi", "output_1": "Hello!", "output_2": "Yo.", "answer": "4"}),
+    ("tau-bench", {"traj": CHAT["messages"], "task_id": 3, "trial": 0, "answer": "4"}),
+])
+def test_every_format_rejects_unknown_key(name, row):
+    message = convert_error(name, row)
+
+    assert message.startswith(f"unknown key 'answer'; move it into metadata or remove it. The {name} format allows ")
 
 
 def test_chat_without_assistant_message():
@@ -72,7 +102,9 @@ def test_chat_without_assistant_message():
 
 
 def test_chat_without_messages():
-    assert convert_error("chat", {"prompt": "Hi"}) == "messages: missing; give the conversation as an array of messages"
+    message = convert_error("chat", {"model": "bot-v1"})
+
+    assert message == "messages: missing; give the conversation as an array of messages"
 
 
 def test_optional_keys_win_over_defaults():

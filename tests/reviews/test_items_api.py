@@ -133,6 +133,25 @@ def test_single_invalid_item_names_field(ingest_client, queue):
     assert response.json()["message"].startswith("respnse: unknown field; an item has queue, conversation, response")
 
 
+def test_item_lists_every_invalid_field(ingest_client, queue):
+    response = ingest_client.post(URL, item(queue, "", colour="red", size=2), format="json")
+
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert list(errors) == ["colour", "size", "response"]
+    assert errors["colour"][0].startswith("unknown field; an item has queue, conversation, response")
+    assert errors["size"][0].startswith("unknown field; an item has queue, conversation, response")
+    assert errors["response"] == ["empty text; give the reply to review"]
+    assert ReviewItem.objects.count() == 0
+
+
+def test_list_names_unknown_keys_by_index(ingest_client, queue):
+    response = ingest_client.post(URL, [item(queue, "A."), item(queue, "B.", colour="red")], format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["items[1].colour"]
+
+
 def test_nul_character_rejected(ingest_client, queue):
     response = ingest_client.post(
         URL, '{"queue": "%s", "conversation": [{"role": "user", "content": "Hi"}], "response": "Yes\\u0000"}'

@@ -1,17 +1,19 @@
 """The import formats, their detection, and the conversion of one row into an item record.
 
-Each format module provides ``parts_from_row(row) -> FormatParts`` and
-``USED_KEYS``, the row keys it reads. Every other key of a row is optional
-(``external_id``, ``source``, ``model``, ``metadata``, ``tools``) or is kept in
-the item's metadata.
+Each format module provides ``parts_from_row(row) -> FormatParts``,
+``USED_KEYS``, the row keys it reads, and ``EXTRA_KEYS``, other keys of the
+dataset's rows, which are kept in the item's metadata. A row may also carry
+the optional keys of every format (``external_id``, ``source``, ``model``,
+``metadata``, ``tools``). A row with any other key is rejected, as the API
+rejects an item with an unknown field, so a misspelt key never goes unnoticed.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import RowError
+from ..errors import RowError, UnknownKeysError
 from ..messages import text_check
-from ..records import FormatParts, ItemRecord, RowDefaults, row_record
+from ..records import OPTIONAL_KEYS, FormatParts, ItemRecord, RowDefaults, row_record
 from . import alpaca_eval, chat, hh_rlhf, prompt_response, tau_bench
 
 
@@ -19,15 +21,22 @@ from . import alpaca_eval, chat, hh_rlhf, prompt_response, tau_bench
 class Format:
     name: str
     used_keys: tuple[str, ...]
+    extra_keys: tuple[str, ...]
     signature: frozenset[str]
     parts_from_row: Callable[[dict], FormatParts]
+
+    @property
+    def allowed_keys(self) -> tuple[str, ...]:
+        return (*self.used_keys, *self.extra_keys, *OPTIONAL_KEYS)
 
 
 # Detection tries the formats in this order and picks the first whose
 # signature keys are all in the row. tau-bench comes before chat because
 # both contain OpenAI messages.
 FORMATS = {
-    module.NAME: Format(module.NAME, module.USED_KEYS, frozenset(module.SIGNATURE), module.parts_from_row)
+    module.NAME: Format(
+        module.NAME, module.USED_KEYS, module.EXTRA_KEYS, frozenset(module.SIGNATURE), module.parts_from_row
+    )
     for module in (tau_bench, chat, hh_rlhf, alpaca_eval, prompt_response)
 }
 FORMAT_NAMES = ("auto", "chat", "prompt-response", "hh-rlhf", "alpaca-eval", "tau-bench")
@@ -47,7 +56,14 @@ def format_detect(row: dict) -> Format:
 
 
 def row_convert(row: dict, *, row_format: Format, defaults: RowDefaults) -> ItemRecord:
-    """Validate one row of ``row_format`` and return its item record; raise RowError naming the field."""
+    """Validate one row of ``row_format`` and return its item record; raise RowError naming the field.
+
+    A row with keys that the format does not allow raises UnknownKeysError,
+    before any other check.
+    """
+    unknown = sorted(set(row) - set(row_format.allowed_keys))
+    if unknown:
+        raise UnknownKeysError(unknown, allowed=row_format.allowed_keys, owner=f"the {row_format.name} format")
     text_check(row, field="")
     parts = row_format.parts_from_row(row)
     return row_record(row, parts, format_name=row_format.name, used=row_format.used_keys, defaults=defaults)

@@ -1,9 +1,10 @@
 """AlpacaEval annotations: ``output_2`` is the reply under review and ``output_1`` its reference.
 
-``generator_2`` becomes the item's model. The other keys (``dataset``,
-``preference``, ``generator_1``, ``annotator`` and the judge's cost and time)
-stay in metadata. In AlpacaEval, ``preference`` 1 means the judge preferred
-``output_1``, 2 means ``output_2``, and 0 a draw.
+``generator_2`` becomes the item's model. The other keys of an AlpacaEval
+annotation (``dataset``, ``preference``, ``generator_1``, ``annotator``, the
+judge's cost and time, and its ``raw_completion``) stay in metadata. In
+AlpacaEval, ``preference`` 1 means the judge preferred ``output_1``, 2 means
+``output_2``, and 0 a draw.
 """
 
 from ..errors import RowError, json_type
@@ -13,6 +14,11 @@ from ..records import FormatParts
 NAME = "alpaca-eval"
 SIGNATURE = ("instruction", "output_1", "output_2")
 USED_KEYS = ("instruction", "output_1", "output_2", "generator_2")
+# alpaca_eval's BaseAnnotator writes annotator, preference, price_per_example, time_per_example and
+# raw_completion next to the outputs, and its annotation files also name the baseline and the dataset.
+EXTRA_KEYS = (
+    "generator_1", "dataset", "annotator", "preference", "price_per_example", "time_per_example", "raw_completion",
+)
 
 
 def parts_from_row(row: dict) -> FormatParts:

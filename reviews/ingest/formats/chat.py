@@ -1,4 +1,8 @@
-"""``{"messages": [...]}``: the last assistant message is the reply under review."""
+"""``{"messages": [...]}``: the last assistant message is the reply under review.
+
+``parallel_tool_calls``, which OpenAI's chat fine-tuning rows may carry
+(``exports.validation.OPENAI_REQUEST_KEYS``), stays in metadata.
+"""
 
 from ..errors import RowError
 from ..messages import messages_validate, split_at_last_reply
@@ -7,6 +11,7 @@ from ..records import FormatParts
 NAME = "chat"
 SIGNATURE = ("messages",)
 USED_KEYS = ("messages",)
+EXTRA_KEYS = ("parallel_tool_calls",)
 
 
 def parts_from_row(row: dict) -> FormatParts:

@@ -26,6 +26,7 @@ from ..records import FormatParts
 NAME = "hh-rlhf"
 SIGNATURE = ("chosen", "rejected")
 USED_KEYS = ("chosen", "rejected")
+EXTRA_KEYS: tuple[str, ...] = ()
 
 TURN_MARKER = re.compile(r"\n\n(Human|Assistant): ?")
 ROLES = {"Human": "user", "Assistant": "assistant"}

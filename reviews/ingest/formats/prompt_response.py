@@ -7,6 +7,7 @@ from ..records import FormatParts
 NAME = "prompt-response"
 SIGNATURE = ("prompt", "response")
 USED_KEYS = ("prompt", "response")
+EXTRA_KEYS: tuple[str, ...] = ()
 
 
 def parts_from_row(row: dict) -> FormatParts:

@@ -13,6 +13,8 @@ from .chat import parts_from_messages
 NAME = "tau-bench"
 SIGNATURE = ("traj",)
 USED_KEYS = ("traj",)
+# The other keys of a tau-bench trajectory. task_id and trial also make the external id.
+EXTRA_KEYS = ("task_id", "trial", "reward", "info")
 
 
 def parts_from_row(row: dict) -> FormatParts:
