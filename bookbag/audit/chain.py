@@ -85,8 +85,11 @@ def chain_head() -> str:
     """Return the hash the next event links to: the newest event's, or the last checkpoint's when none is left."""
     from .models import AuditCheckpoint, AuditEvent
 
-    latest = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+    # Every audited transaction runs this under the chain lock, so it skips building a queryset.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT hash FROM {connection.ops.quote_name(AuditEvent._meta.db_table)} ORDER BY id DESC LIMIT 1")
+        latest = cursor.fetchone()
     if latest is not None:
-        return latest
+        return latest[0]
     checkpoint = AuditCheckpoint.objects.order_by("-id").values_list("head_hash", flat=True).first()
     return checkpoint or GENESIS_HASH
