@@ -13,6 +13,7 @@ selected reviews and the options, never on the time or the job, so the
 same data gives byte-identical files. The zip members carry a fixed time.
 """
 
+import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -154,7 +155,11 @@ class BundleWriter:
             export_format=self.export_format, writers=self.writers, files=files, counts=manifest["counts"],
             options=self.options, features_fit_by_kind=self.features_fit,
         )
-        (self.directory / "README.md").write_text(card, encoding="utf-8")
+        card_bytes = card.encode("utf-8")
+        (self.directory / "README.md").write_bytes(card_bytes)
+        manifest["card"] = {
+            "path": "README.md", "bytes": len(card_bytes), "sha256": hashlib.sha256(card_bytes).hexdigest(),
+        }
         (self.directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
         path = self.directory / "bundle.zip"

@@ -13,7 +13,7 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MANIFEST_SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "manifest.schema.json"
 SOURCE_DIR = Path(__file__).resolve().parent.parent
 COMMIT = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")

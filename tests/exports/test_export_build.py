@@ -88,7 +88,7 @@ def test_manifest_describes_job(manager, queue, mixed_items):
     job = export_build(job_id=_queued_job(manager, queue, format="openai").pk)
 
     manifest = job.manifest
-    assert manifest["schema_version"] == 2
+    assert manifest["schema_version"] == 3
     assert manifest["bundle_id"] == f"bookbag-export-{job.pk}"
     assert manifest["kind"] == "both"
     assert manifest["kinds"] == ["sft", "dpo"]

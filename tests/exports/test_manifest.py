@@ -1,3 +1,4 @@
+import hashlib
 import json
 import subprocess
 
@@ -102,4 +103,25 @@ def test_schema_rejects_unknown_key(build, mixed_items):
     manifest["counts"]["surprise"] = 1
 
     with pytest.raises(jsonschema.ValidationError, match="surprise"):
+        VALIDATOR.validate(manifest)
+
+
+@pytest.mark.django_db
+def test_manifest_lists_card_hash(build, mixed_items):
+    members = bundle_members(build())
+    card = members["README.md"]
+
+    manifest = json.loads(members["manifest.json"])
+
+    assert manifest["card"] == {
+        "path": "README.md", "bytes": len(card), "sha256": hashlib.sha256(card).hexdigest(),
+    }
+
+
+@pytest.mark.django_db
+def test_schema_requires_card(build, mixed_items):
+    manifest = _manifest(build())
+    del manifest["card"]
+
+    with pytest.raises(jsonschema.ValidationError, match="card"):
         VALIDATOR.validate(manifest)
