@@ -86,6 +86,11 @@ class ReviewedExample:
         return self.gold, self.original
 
     @functools.cached_property
+    def conversions(self) -> dict[Any, Any]:
+        """Messages of this example that ``exports.messages`` converted for the writers, by dialect."""
+        return {}
+
+    @functools.cached_property
     def pair_is_identical(self) -> bool:
         """Tell whether the pair's two replies are equal once runs of whitespace are collapsed."""
         pair = self._candidate_pair
