@@ -93,7 +93,9 @@ class BundleWriter:
         if example.pair_is_identical and any(writer.drops_identical_pairs for writer in self.writers):
             self.counts["dpo_pairs_dropped_identical"] += 1
 
-        split = split_of(example.conversation_key, ratio=self.options.validation_ratio)
+        ratio = self.options.validation_ratio
+        # Without a validation split every row is a training row, and the conversation key is never hashed.
+        split = split_of(example.conversation_key, ratio=ratio) if ratio else SPLITS[0]
         # Every writer runs before any row is checked, so no writer can change a message that the checker
         # has already passed in a row of another file.
         rows = [(writer, row) for writer in self.writers for row in writer.rows(example, self.options.tool_arguments)]

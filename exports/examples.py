@@ -46,11 +46,18 @@ class ReviewedExample:
     gold: dict[str, Any] | None
     tools: list[dict[str, Any]] | None
     provenance: dict[str, Any] = field(default_factory=dict)
-    # SHA-256 of the conversation's opening (every message up to the first user turn), before any redaction.
-    # Items that continue one conversation share it, so the train/validation split keeps them together.
-    conversation_key: str = ""
+    # Role and content of every message up to the first user turn, before any redaction.
+    opening: tuple[tuple[str, str | None], ...] = ()
     # The candidate that the reviewer did not prefer, for pairwise items only.
     other: dict[str, Any] | None = None
+
+    @functools.cached_property
+    def conversation_key(self) -> str:
+        """SHA-256 of the conversation's opening, hashed on first use because only a validation split reads it.
+
+        Items that continue one conversation share it, so the train/validation split keeps them together.
+        """
+        return hashlib.sha256(json.dumps(self.opening).encode("ascii")).hexdigest()
 
     @property
     def sft_target(self) -> dict[str, Any] | None:
@@ -132,13 +139,13 @@ def _letters_and_digits(text: str) -> str:
     )
 
 
-def _conversation_key(context: list[dict[str, Any]]) -> str:
+def _opening(context: list[dict[str, Any]]) -> tuple[tuple[str, str | None], ...]:
     opening = []
     for message in context:
-        opening.append([message["role"], message["content"]])
+        opening.append((message["role"], message["content"]))
         if message["role"] == "user":
             break
-    return hashlib.sha256(json.dumps(opening).encode("ascii")).hexdigest()
+    return tuple(opening)
 
 
 def example_from_item(item: ReviewItem) -> ReviewedExample:
@@ -159,11 +166,11 @@ def example_from_record(record: ExportRecord) -> ReviewedExample:
     docstring.
     """
     prompt, reply = _prompt_and_reply(record)
-    context = _conversation_clean(prompt)
-    original = _response_clean(reply, known_call_ids=_call_ids(context))
+    context, call_ids = _conversation_clean(prompt)
+    original = _response_clean(reply, known_call_ids=call_ids)
     other = None
     if record.is_pairwise:
-        other = _response_clean(_other_candidate(record), known_call_ids=_call_ids(context))
+        other = _response_clean(_other_candidate(record), known_call_ids=call_ids)
     gold = None
     if record.verdict == Review.Verdict.NEEDS_FIX:
         gold = {"role": "assistant", "content": record.corrected_response.strip()}
@@ -177,7 +184,7 @@ def example_from_record(record: ExportRecord) -> ReviewedExample:
         gold=gold,
         tools=_tools_clean(record.tools),
         provenance=_provenance(record),
-        conversation_key=_conversation_key(context),
+        opening=_opening(context),
         other=other,
     )
 
@@ -218,7 +225,8 @@ def _provenance(record: ExportRecord) -> dict[str, Any]:
     }
 
 
-def _conversation_clean(conversation: Any) -> list[dict[str, Any]]:
+def _conversation_clean(conversation: Any) -> tuple[list[dict[str, Any]], set[str]]:
+    """Return the cleaned messages and the ids of the tool calls that they make."""
     if not isinstance(conversation, list) or not conversation:
         raise InvalidExample("the conversation before the reply is empty; a prompt needs at least one user turn")
 
@@ -228,13 +236,14 @@ def _conversation_clean(conversation: Any) -> list[dict[str, Any]]:
     for position, message in enumerate(conversation):
         cleaned = _message_clean(message, position=position, known_call_ids=known_call_ids)
         messages.append(cleaned)
-        known_call_ids.update(call["id"] for call in cleaned.get("tool_calls", []))
+        if "tool_calls" in cleaned:
+            known_call_ids.update(call["id"] for call in cleaned["tool_calls"])
 
     if messages[-1]["role"] not in PROMPT_END_ROLES:
         raise InvalidExample(
             f"the conversation's last turn has role {messages[-1]['role']!r}; the reply must follow a user or tool turn"
         )
-    return messages
+    return messages, known_call_ids
 
 
 def _response_clean(response: Any, *, known_call_ids: set[str]) -> dict[str, Any]:
@@ -244,10 +253,6 @@ def _response_clean(response: Any, *, known_call_ids: set[str]) -> dict[str, Any
     if message["role"] != "assistant":
         raise InvalidExample(f"the reviewed reply has role {message['role']!r}; it must be an assistant turn")
     return message
-
-
-def _call_ids(messages: list[dict[str, Any]]) -> set[str]:
-    return {call["id"] for message in messages for call in message.get("tool_calls", [])}
 
 
 def _message_clean(message: Any, *, position: int | str, known_call_ids: set[str]) -> dict[str, Any]:
