@@ -58,11 +58,14 @@ class RowChecker:
     def __init__(self, *, tool_arguments: str) -> None:
         self.tool_arguments = tool_arguments
         self.message_checkers: dict[tuple[str, bool], _MessageChecker] = {}
+        # Tool lists that passed, by id and dialect, each kept beside its id like the messages.
+        self.passed_tools: dict[tuple[int, str], Any] = {}
 
     def item_start(self) -> None:
-        """Forget the messages that passed, so that the next item's messages are checked again."""
+        """Forget the messages and tools that passed, so that the next item's are checked again."""
         for checker in self.message_checkers.values():
             checker.passed.clear()
+        self.passed_tools.clear()
 
     def problems(self, row: Any, *, layout: RowLayout) -> list[str]:
         """Return why ``row`` is not a valid row of a file with ``layout``; an empty list means valid."""
@@ -83,7 +86,17 @@ class RowChecker:
             problems += _whole_conversation_problems(messages, layout)
         if layout.label and not isinstance(row[layout.label], bool):
             problems.append(f"{layout.label} is {row[layout.label]!r}, not true or false")
-        problems += _tools_problems(_at(row, layout.tools), layout)
+        problems += self._tools_problems(_at(row, layout.tools), layout)
+        return problems
+
+    def _tools_problems(self, tools: Any, layout: RowLayout) -> list[str]:
+        # Every row of an item carries the same tools, as one shared object; TRL encodes them as JSON once.
+        key = (id(tools), layout.dialect)
+        if key in self.passed_tools:
+            return []
+        problems = _tools_problems(tools, layout)
+        if not problems:
+            self.passed_tools[key] = tools
         return problems
 
     def _message_checker(self, layout: RowLayout) -> "_MessageChecker":

@@ -223,3 +223,13 @@ def test_checker_applies_weight_rules_per_file():
     assert checker.problems(dpo, layout=format_get("openai").writers["dpo"].layout) == [
         "message 0 of preferred_output has key 'weight', which assistant messages cannot carry"
     ]
+
+
+def test_checker_rechecks_other_tools_object():
+    checker = _trl_checker()
+    layout = format_get("trl").writers["sft_messages"].layout
+    valid = dict(VALID_ROWS[("trl", "sft_messages")])
+    broken = {**valid, "tools": "[{\"type\": \"function\", \"function\": {}}]"}
+
+    assert checker.problems(valid, layout=layout) == []
+    assert checker.problems(broken, layout=layout) == ["tool 0 of tools has name None; use 1 to 64 of A-Z a-z 0-9 _ -"]
