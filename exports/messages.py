@@ -23,7 +23,7 @@ Message = dict[str, Any]
 def trl_context_shared(example: ReviewedExample, *, tool_arguments: str) -> list[Message]:
     """Return ``example.context`` as TRL messages, the same list for every caller."""
     return _shared(example, ("trl", tool_arguments, "context"),
-                   lambda: [trl_shared(example, message, tool_arguments=tool_arguments) for message in example.context])
+                   lambda: [trl_message(message, tool_arguments=tool_arguments) for message in example.context])
 
 
 def trl_shared(example: ReviewedExample, message: Message, *, tool_arguments: str) -> Message:
@@ -41,7 +41,7 @@ def trl_tools_shared(example: ReviewedExample) -> dict[str, str]:
 def openai_context_shared(example: ReviewedExample) -> list[Message]:
     """Return ``example.context`` as OpenAI messages, the same list for every caller."""
     return _shared(example, ("openai", "context"),
-                   lambda: [openai_shared(example, message) for message in example.context])
+                   lambda: [openai_message(message) for message in example.context])
 
 
 def openai_shared(example: ReviewedExample, message: Message) -> Message:
