@@ -138,7 +138,7 @@ def _word_characters(text: str) -> str:
 
 
 def _ascii_word_characters(text: str) -> bytes:
-    """Return the ASCII characters of ``_word_characters(text)``, in order, at a few percent of its cost."""
+    """Return the ASCII characters of ``_word_characters(text)``, in order, at a fraction of its cost."""
     return text.encode("ascii", "ignore").translate(None, ASCII_NON_WORD)
 
 

@@ -8,7 +8,10 @@ TRL reserves. A bundle
 never contains a row for which ``row_problems`` or ``line_problems`` returns
 anything; the build lists such rows, with these reasons, in the manifest.
 
-The checks read a writer's ``RowLayout``, so they cover any writer.
+The checks read a writer's ``RowLayout``, so they cover any writer. The
+build checks its rows with a ``RowChecker``, which rejects the same rows
+as ``row_problems`` but checks a message that several rows of one item
+share only once.
 """
 
 import json
@@ -90,7 +93,7 @@ class RowChecker:
         return problems
 
     def _tools_problems(self, tools: Any, layout: RowLayout) -> list[str]:
-        # Every row of an item carries the same tools, as one shared object; TRL encodes them as JSON once.
+        # The writers give every row of an item the same tools object, so one check covers them all.
         key = (id(tools), layout.dialect)
         if key in self.passed_tools:
             return []
