@@ -32,7 +32,7 @@ from .manifest import SCHEMA_VERSION
 from .options import ExportOptions
 from .redaction import PII_KINDS, Redactor
 from .splits import SPLITS, split_of
-from .validation import line_problems, row_problems
+from .validation import RowChecker, line_problems
 
 PROVENANCE_FORMAT = "bookbag.provenance"
 # The manifest lists at most this many skipped items and invalid rows each; the counts are always complete.
@@ -77,6 +77,7 @@ class BundleWriter:
         )
         self.redactor = Redactor() if options.redact_pii else None
         self.seen = DigestStore(directory / "digests.sqlite3")
+        self.checker = RowChecker(tool_arguments=options.tool_arguments)
         self.counts = _empty_counts(self.writers)
         self.verdicts: Counter[str] = Counter({verdict: 0 for verdict in Review.Verdict.values})
         self.rubric_versions: set[str] = set()
@@ -93,14 +94,19 @@ class BundleWriter:
         if example.pair_is_identical and any(writer.drops_identical_pairs for writer in self.writers):
             self.counts["dpo_pairs_dropped_identical"] += 1
 
-        split = split_of(example.conversation_key, ratio=self.options.validation_ratio)
-        for writer in self.writers:
-            for row in writer.rows(example, self.options.tool_arguments):
-                self._row_add(writer, row, example=example, split=split)
+        ratio = self.options.validation_ratio
+        # Without a validation split every row is a training row, and the conversation key is never hashed.
+        split = split_of(example.conversation_key, ratio=ratio) if ratio else SPLITS[0]
+        # Every writer runs before any row is checked, so no writer can change a message that the checker
+        # has already passed in a row of another file.
+        rows = [(writer, row) for writer in self.writers for row in writer.rows(example, self.options.tool_arguments)]
+        self.checker.item_start()
+        for writer, row in rows:
+            self._row_add(writer, row, example=example, split=split)
 
     def _row_add(self, writer: FileWriter, row: Row, *, example: ReviewedExample, split: str) -> None:
         data_file = self.data_files[(writer.kind, split)]
-        problems = row_problems(row, layout=writer.layout, tool_arguments=self.options.tool_arguments)
+        problems = self.checker.problems(row, layout=writer.layout)
         try:
             line, digest = row_encode(row)
         except LineEncodingError as error:

@@ -46,11 +46,18 @@ class ReviewedExample:
     gold: dict[str, Any] | None
     tools: list[dict[str, Any]] | None
     provenance: dict[str, Any] = field(default_factory=dict)
-    # SHA-256 of the conversation's opening (every message up to the first user turn), before any redaction.
-    # Items that continue one conversation share it, so the train/validation split keeps them together.
-    conversation_key: str = ""
+    # Role and content of every message up to the first user turn, before any redaction.
+    opening: tuple[tuple[str, str | None], ...] = ()
     # The candidate that the reviewer did not prefer, for pairwise items only.
     other: dict[str, Any] | None = None
+
+    @functools.cached_property
+    def conversation_key(self) -> str:
+        """SHA-256 of the conversation's opening, hashed on first use because only a validation split reads it.
+
+        Items that continue one conversation share it, so the train/validation split keeps them together.
+        """
+        return hashlib.sha256(json.dumps(self.opening).encode("ascii")).hexdigest()
 
     @property
     def sft_target(self) -> dict[str, Any] | None:
@@ -86,6 +93,11 @@ class ReviewedExample:
         return self.gold, self.original
 
     @functools.cached_property
+    def conversions(self) -> dict[Any, Any]:
+        """Messages of this example that ``exports.messages`` converted for the writers, by dialect."""
+        return {}
+
+    @functools.cached_property
     def pair_is_identical(self) -> bool:
         """Tell whether the pair's two replies are equal once runs of whitespace are collapsed."""
         pair = self._candidate_pair
@@ -104,6 +116,9 @@ class ReviewedExample:
             return False
         # Word characters are a subset of what _letters_and_digits keeps, so texts whose word characters
         # differ cannot be a trivial edit. Only the rare remaining pairs pay for the per-character comparison.
+        # Texts whose ASCII word characters already differ skip the regular expression too.
+        if _ascii_word_characters(rewrite) != _ascii_word_characters(original):
+            return False
         if _word_characters(rewrite) != _word_characters(original):
             return False
         return _letters_and_digits(rewrite) == _letters_and_digits(original)
@@ -114,10 +129,17 @@ def _collapse_whitespace(text: str) -> str:
 
 
 NON_WORD = re.compile(r"[\W_]+")
+# The ASCII characters that NON_WORD matches: everything but A-Z, a-z and 0-9.
+ASCII_NON_WORD = bytes(code for code in range(128) if not chr(code).isalnum())
 
 
 def _word_characters(text: str) -> str:
     return NON_WORD.sub("", text)
+
+
+def _ascii_word_characters(text: str) -> bytes:
+    """Return the ASCII characters of ``_word_characters(text)``, in order, at a fraction of its cost."""
+    return text.encode("ascii", "ignore").translate(None, ASCII_NON_WORD)
 
 
 def _letters_and_digits(text: str) -> str:
@@ -127,13 +149,13 @@ def _letters_and_digits(text: str) -> str:
     )
 
 
-def _conversation_key(context: list[dict[str, Any]]) -> str:
+def _opening(context: list[dict[str, Any]]) -> tuple[tuple[str, str | None], ...]:
     opening = []
     for message in context:
-        opening.append([message["role"], message["content"]])
+        opening.append((message["role"], message["content"]))
         if message["role"] == "user":
             break
-    return hashlib.sha256(json.dumps(opening).encode("ascii")).hexdigest()
+    return tuple(opening)
 
 
 def example_from_item(item: ReviewItem) -> ReviewedExample:
@@ -154,11 +176,11 @@ def example_from_record(record: ExportRecord) -> ReviewedExample:
     docstring.
     """
     prompt, reply = _prompt_and_reply(record)
-    context = _conversation_clean(prompt)
-    original = _response_clean(reply, known_call_ids=_call_ids(context))
+    context, call_ids = _conversation_clean(prompt)
+    original = _response_clean(reply, known_call_ids=call_ids)
     other = None
     if record.is_pairwise:
-        other = _response_clean(_other_candidate(record), known_call_ids=_call_ids(context))
+        other = _response_clean(_other_candidate(record), known_call_ids=call_ids)
     gold = None
     if record.verdict == Review.Verdict.NEEDS_FIX:
         gold = {"role": "assistant", "content": record.corrected_response.strip()}
@@ -172,7 +194,7 @@ def example_from_record(record: ExportRecord) -> ReviewedExample:
         gold=gold,
         tools=_tools_clean(record.tools),
         provenance=_provenance(record),
-        conversation_key=_conversation_key(context),
+        opening=_opening(context),
         other=other,
     )
 
@@ -213,7 +235,8 @@ def _provenance(record: ExportRecord) -> dict[str, Any]:
     }
 
 
-def _conversation_clean(conversation: Any) -> list[dict[str, Any]]:
+def _conversation_clean(conversation: Any) -> tuple[list[dict[str, Any]], set[str]]:
+    """Return the cleaned messages and the ids of the tool calls that they make."""
     if not isinstance(conversation, list) or not conversation:
         raise InvalidExample("the conversation before the reply is empty; a prompt needs at least one user turn")
 
@@ -223,13 +246,14 @@ def _conversation_clean(conversation: Any) -> list[dict[str, Any]]:
     for position, message in enumerate(conversation):
         cleaned = _message_clean(message, position=position, known_call_ids=known_call_ids)
         messages.append(cleaned)
-        known_call_ids.update(call["id"] for call in cleaned.get("tool_calls", []))
+        if "tool_calls" in cleaned:
+            known_call_ids.update(call["id"] for call in cleaned["tool_calls"])
 
     if messages[-1]["role"] not in PROMPT_END_ROLES:
         raise InvalidExample(
             f"the conversation's last turn has role {messages[-1]['role']!r}; the reply must follow a user or tool turn"
         )
-    return messages
+    return messages, known_call_ids
 
 
 def _response_clean(response: Any, *, known_call_ids: set[str]) -> dict[str, Any]:
@@ -239,10 +263,6 @@ def _response_clean(response: Any, *, known_call_ids: set[str]) -> dict[str, Any
     if message["role"] != "assistant":
         raise InvalidExample(f"the reviewed reply has role {message['role']!r}; it must be an assistant turn")
     return message
-
-
-def _call_ids(messages: list[dict[str, Any]]) -> set[str]:
-    return {call["id"] for message in messages for call in message.get("tool_calls", [])}
 
 
 def _message_clean(message: Any, *, position: int | str, known_call_ids: set[str]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ COMPRESS_LEVEL = 1
 # so they are escaped to keep one object per line for every reader.
 LINE_SEPARATOR_ESCAPES = {"\x85".encode(): b"\\u0085", "\u2028".encode(): b"\\u2028", "\u2029".encode(): b"\\u2029"}
 LINE_SEPARATOR = re.compile(b"|".join(re.escape(separator) for separator in LINE_SEPARATOR_ESCAPES))
+LINE_SEPARATORS = tuple(separator.decode("utf-8") for separator in LINE_SEPARATOR_ESCAPES)
 META_PREFIX = "meta_"
 
 
@@ -74,7 +75,12 @@ def _dumps(value: Any) -> bytes:
 
 
 def _separators_escape(line: bytes) -> bytes:
-    if line.isascii() or not LINE_SEPARATOR.search(line):
+    if line.isascii():
+        return line
+    # On a 1.7 kB line, decoding and searching the text took about 6 us and the byte pattern about 35 us,
+    # so lines without a separator, almost all of them, pay only for the decoding.
+    text = line.decode("utf-8")
+    if not any(separator in text for separator in LINE_SEPARATORS):
         return line
     return LINE_SEPARATOR.sub(lambda match: LINE_SEPARATOR_ESCAPES[match.group()], line)
 

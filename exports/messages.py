@@ -5,12 +5,55 @@ keep a tool message's ``name`` and give tool-call arguments as objects or as
 JSON strings, as the request chose. OpenAI messages leave ``content`` out of
 an assistant turn that only calls tools, keep arguments as JSON strings and
 carry no key outside the OpenAI chat format.
+
+The ``*_shared`` functions convert each message of an example once and give
+every file of the example the same converted objects, so no writer may
+change what they return. The validator then checks a shared message once.
 """
 
 import json
+from collections.abc import Callable, Hashable
 from typing import Any
 
+from .examples import ReviewedExample
+
 Message = dict[str, Any]
+
+
+def trl_context_shared(example: ReviewedExample, *, tool_arguments: str) -> list[Message]:
+    """Return ``example.context`` as TRL messages, the same list for every caller."""
+    return _shared(example, ("trl", tool_arguments, "context"),
+                   lambda: [trl_message(message, tool_arguments=tool_arguments) for message in example.context])
+
+
+def trl_shared(example: ReviewedExample, message: Message, *, tool_arguments: str) -> Message:
+    """Return ``message``, one of ``example``'s, as a TRL message, the same object for every caller."""
+    # The example references ``message``, so its id stays unique while the example exists.
+    return _shared(example, ("trl", tool_arguments, id(message)),
+                   lambda: trl_message(message, tool_arguments=tool_arguments))
+
+
+def trl_tools_shared(example: ReviewedExample) -> dict[str, str]:
+    """Return ``example``'s ``tools`` column (see ``trl_tools``), encoded once per example."""
+    return _shared(example, ("trl", "tools"), lambda: trl_tools(example.tools))
+
+
+def openai_context_shared(example: ReviewedExample) -> list[Message]:
+    """Return ``example.context`` as OpenAI messages, the same list for every caller."""
+    return _shared(example, ("openai", "context"),
+                   lambda: [openai_message(message) for message in example.context])
+
+
+def openai_shared(example: ReviewedExample, message: Message) -> Message:
+    """Return ``message``, one of ``example``'s, as an OpenAI message, the same object for every caller."""
+    return _shared(example, ("openai", id(message)), lambda: openai_message(message))
+
+
+def _shared(example: ReviewedExample, key: Hashable, convert: Callable[[], Any]) -> Any:
+    conversions = example.conversions
+    if key not in conversions:
+        conversions[key] = convert()
+    return conversions[key]
 
 
 def trl_message(message: Message, *, tool_arguments: str) -> Message:

@@ -8,11 +8,15 @@ TRL reserves. A bundle
 never contains a row for which ``row_problems`` or ``line_problems`` returns
 anything; the build lists such rows, with these reasons, in the manifest.
 
-The checks read a writer's ``RowLayout``, so they cover any writer.
+The checks read a writer's ``RowLayout``, so they cover any writer. The
+build checks its rows with a ``RowChecker``, which rejects the same rows
+as ``row_problems`` but checks a message that several rows of one item
+share only once.
 """
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -40,28 +44,80 @@ LINE_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")
 
 def row_problems(row: Any, *, layout: RowLayout, tool_arguments: str) -> list[str]:
     """Return why ``row`` is not a valid row of a file with ``layout``; an empty list means valid."""
-    if not isinstance(row, dict):
-        return [f"the row is a {type(row).__name__}, not an object"]
-    problems = _column_problems(row, layout)
-    if problems:
+    return RowChecker(tool_arguments=tool_arguments).problems(row, layout=layout)
+
+
+class RowChecker:
+    """``row_problems`` for the rows of one bundle, checking a message that several rows share only once.
+
+    Writers share converted messages between the rows of one item, such as
+    the prompt of its SFT and DPO rows. A message that passed is remembered
+    by identity until the next ``item_start``, so a caller builds every row
+    of an item before checking any and changes no message until then. Tool
+    messages are always checked again, because whether their
+    ``tool_call_id`` matches a call depends on the messages before them.
+    """
+
+    def __init__(self, *, tool_arguments: str) -> None:
+        self.tool_arguments = tool_arguments
+        self.message_checkers: dict[tuple[str, bool], _MessageChecker] = {}
+        # Tool lists that passed, by id and dialect, each kept beside its id like the messages.
+        self.passed_tools: dict[tuple[int, str], Any] = {}
+
+    def item_start(self) -> None:
+        """Forget the messages and tools that passed, so that the next item's are checked again."""
+        for checker in self.message_checkers.values():
+            checker.passed.clear()
+        self.passed_tools.clear()
+
+    def problems(self, row: Any, *, layout: RowLayout) -> list[str]:
+        """Return why ``row`` is not a valid row of a file with ``layout``; an empty list means valid."""
+        if not isinstance(row, dict):
+            return [f"the row is a {type(row).__name__}, not an object"]
+        problems = _column_problems(row, layout)
+        if problems:
+            return problems
+
+        checker = self._message_checker(layout)
+        messages = _at(row, layout.messages)
+        # The ids of the calls that the messages make, to which a reply's tool message may refer.
+        call_ids: set[str] = set()
+        problems += checker.conversation(messages, where=layout.messages, known_ids=call_ids)
+        if layout.replies:
+            problems += self._replies_problems(row, messages, layout=layout, checker=checker, prompt_ids=call_ids)
+        else:
+            problems += _whole_conversation_problems(messages, layout)
+        if layout.label and not isinstance(row[layout.label], bool):
+            problems.append(f"{layout.label} is {row[layout.label]!r}, not true or false")
+        problems += self._tools_problems(_at(row, layout.tools), layout)
         return problems
 
-    checker = _MessageChecker(layout=layout, tool_arguments=tool_arguments)
-    messages = _at(row, layout.messages)
-    problems += checker.conversation(messages, where=layout.messages)
-    if layout.replies:
-        problems += _prompt_problems(messages, layout)
+    def _tools_problems(self, tools: Any, layout: RowLayout) -> list[str]:
+        # The writers give every row of an item the same tools object, so one check covers them all.
+        key = (id(tools), layout.dialect)
+        if key in self.passed_tools:
+            return []
+        problems = _tools_problems(tools, layout)
+        if not problems:
+            self.passed_tools[key] = tools
+        return problems
+
+    def _message_checker(self, layout: RowLayout) -> "_MessageChecker":
+        # The message rules depend on the dialect and on weights only, so files that agree on both share a checker.
+        key = (layout.dialect, layout.weighted)
+        if key not in self.message_checkers:
+            self.message_checkers[key] = _MessageChecker(layout=layout, tool_arguments=self.tool_arguments)
+        return self.message_checkers[key]
+
+    def _replies_problems(self, row: dict[str, Any], prompt: Any, *, layout: RowLayout,
+                          checker: "_MessageChecker", prompt_ids: set[str]) -> list[str]:
+        problems = _prompt_problems(prompt, layout)
         replies = [_at(row, path) for path in layout.replies]
         for path, reply in zip(layout.replies, replies):
-            problems += checker.reply(reply, where=path, prompt=messages)
+            problems += checker.reply(reply, where=path, known_ids=prompt_ids)
         if layout.pair and not problems and _normalised(replies[0][0]) == _normalised(replies[1][0]):
             problems.append(f"{layout.replies[0]} and {layout.replies[1]} are identical once whitespace is collapsed")
-    else:
-        problems += _whole_conversation_problems(messages, layout)
-    if layout.label and not isinstance(row[layout.label], bool):
-        problems.append(f"{layout.label} is {row[layout.label]!r}, not true or false")
-    problems += _tools_problems(_at(row, layout.tools), layout)
-    return problems
+        return problems
 
 
 def line_problems(line: str | bytes) -> list[str]:
@@ -88,6 +144,8 @@ def line_problems(line: str | bytes) -> list[str]:
 
 
 def _at(row: dict[str, Any], path: str) -> Any:
+    if "." not in path:
+        return row.get(path)
     value: Any = row
     for name in path.split("."):
         value = value.get(name) if isinstance(value, dict) else None
@@ -183,6 +241,8 @@ class _MessageChecker:
         self.layout = layout
         self.tool_arguments = tool_arguments
         self.allowed_keys = {role: self._keys_allowed(role) for role in ROLES}
+        # Messages that passed, by id: each with the call ids that it adds to the messages after it.
+        self.passed: dict[int, tuple[dict[str, Any], Sequence[str]]] = {}
 
     def _keys_allowed(self, role: str) -> frozenset[str]:
         allowed = TRL_MESSAGE_KEYS if self.layout.dialect == "trl" else OPENAI_MESSAGE_KEYS[role]
@@ -197,16 +257,29 @@ class _MessageChecker:
             problems += self.message(message, where=(position, where), known_ids=known_ids)
         return problems
 
-    def reply(self, reply: Any, *, where: str, prompt: Any) -> list[str]:
+    def reply(self, reply: Any, *, where: str, known_ids: set[str]) -> list[str]:
+        """Check a one-message reply list against ``known_ids``, the prompt's call ids, which stay unchanged."""
         if not isinstance(reply, list) or len(reply) != 1:
             return [f"{where} must hold exactly one message"]
-        known_ids = {call_id for message in prompt if isinstance(message, dict) for call_id in _call_ids(message)}
-        problems = self.conversation(reply, where=where, known_ids=known_ids)
+        problems = self.conversation(reply, where=where, known_ids=set(known_ids))
         if isinstance(reply[0], dict) and reply[0].get("role") != "assistant":
             problems.append(f"{where} has role {reply[0].get('role')!r}; a reply must be an assistant turn")
         return problems
 
     def message(self, message: Any, *, where: tuple[int, str], known_ids: set[str]) -> list[str]:
+        """Check one message and add the ids of the calls it makes to ``known_ids``."""
+        passed = self.passed.get(id(message))
+        if passed is not None:
+            known_ids.update(passed[1])
+            return []
+        problems = self._message_problems(message, where=where, known_ids=known_ids)
+        if not problems and message["role"] != "tool":
+            # The message is kept beside its id, so that the id cannot pass to another object while remembered.
+            calls = _call_ids(message) if message["role"] == "assistant" and "tool_calls" in message else ()
+            self.passed[id(message)] = (message, calls)
+        return problems
+
+    def _message_problems(self, message: Any, *, where: tuple[int, str], known_ids: set[str]) -> list[str]:
         if not isinstance(message, dict):
             return [f"{_place(where)} is a {type(message).__name__}, not an object"]
         role = message.get("role")

@@ -8,6 +8,7 @@ nothing else. The request check, the API, the ``export`` command, the
 bundle, the validator and the dataset card all read the writers from here.
 """
 
+import functools
 import importlib
 import pkgutil
 from collections.abc import Callable
@@ -60,7 +61,7 @@ class RowLayout:
     weighted: bool = False
     tools: str = "tools"
 
-    @property
+    @functools.cached_property
     def columns(self) -> frozenset[str]:
         """Top-level columns every row has."""
         names = [self.messages, *self.replies] + ([self.label] if self.label else [])

@@ -7,7 +7,7 @@ strings and no key outside the format is written.
 """
 
 from exports.examples import ReviewedExample
-from exports.messages import openai_message
+from exports.messages import openai_context_shared, openai_shared
 
 from . import FileWriter, Row, RowLayout, json_list_feature, messages_feature, register
 
@@ -17,14 +17,14 @@ def rows(example: ReviewedExample, tool_arguments: str) -> list[Row]:
     if pair is None:
         return []
     chosen, rejected = pair
-    prompt: Row = {"messages": [openai_message(message) for message in example.context]}
+    prompt: Row = {"messages": openai_context_shared(example)}
     if example.tools:
         prompt["tools"] = example.tools
     return [
         {
             "input": prompt,
-            "preferred_output": [openai_message(chosen)],
-            "non_preferred_output": [openai_message(rejected)],
+            "preferred_output": [openai_shared(example, chosen)],
+            "non_preferred_output": [openai_shared(example, rejected)],
         }
     ]
 

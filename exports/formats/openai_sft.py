@@ -11,23 +11,24 @@ goes to ``meta/examples.jsonl``.
 from typing import Any
 
 from exports.examples import ReviewedExample
-from exports.messages import openai_message
+from exports.messages import openai_context_shared, openai_shared
 
 from . import FileWriter, Row, RowLayout, json_list_feature, register
 
 
 def _weighted(message: dict[str, Any], weight: int) -> dict[str, Any]:
-    converted = openai_message(message)
+    # Only assistant turns get a weight, so the other messages stay the objects other files share.
     if message["role"] == "assistant":
-        converted["weight"] = weight
-    return converted
+        return {**message, "weight": weight}
+    return message
 
 
 def rows(example: ReviewedExample, tool_arguments: str) -> list[Row]:
     target = example.sft_target
     if target is None:
         return []
-    row: Row = {"messages": [_weighted(message, 0) for message in example.context] + [_weighted(target, 1)]}
+    messages = [_weighted(message, 0) for message in openai_context_shared(example)]
+    row: Row = {"messages": [*messages, _weighted(openai_shared(example, target), 1)]}
     if example.tools:
         row["tools"] = example.tools
     return [row]

@@ -7,7 +7,7 @@ left out.
 """
 
 from exports.examples import ReviewedExample
-from exports.messages import trl_message, trl_tools
+from exports.messages import trl_context_shared, trl_shared, trl_tools_shared
 
 from . import FileWriter, Row, RowLayout, json_list_feature, messages_feature, register
 
@@ -18,11 +18,11 @@ def rows(example: ReviewedExample, tool_arguments: str) -> list[Row]:
         return []
     chosen, rejected = pair
     row = {
-        "prompt": [trl_message(message, tool_arguments=tool_arguments) for message in example.context],
-        "chosen": [trl_message(chosen, tool_arguments=tool_arguments)],
-        "rejected": [trl_message(rejected, tool_arguments=tool_arguments)],
+        "prompt": trl_context_shared(example, tool_arguments=tool_arguments),
+        "chosen": [trl_shared(example, chosen, tool_arguments=tool_arguments)],
+        "rejected": [trl_shared(example, rejected, tool_arguments=tool_arguments)],
     }
-    return [{**row, **trl_tools(example.tools), "meta_example_id": example.example_id}]
+    return [{**row, **trl_tools_shared(example), "meta_example_id": example.example_id}]
 
 
 WRITER = register(

@@ -12,7 +12,7 @@ desirable row is written, since the same text cannot carry both labels.
 from typing import Any
 
 from exports.examples import ReviewedExample
-from exports.messages import trl_message, trl_tools
+from exports.messages import trl_context_shared, trl_shared, trl_tools_shared
 from reviews.models import Review
 
 from . import FileWriter, Row, RowLayout, json_list_feature, messages_feature, register
@@ -29,13 +29,13 @@ def _labelled(example: ReviewedExample) -> list[tuple[dict[str, Any], bool]]:
 
 
 def rows(example: ReviewedExample, tool_arguments: str) -> list[Row]:
-    prompt = [trl_message(message, tool_arguments=tool_arguments) for message in example.context]
+    prompt = trl_context_shared(example, tool_arguments=tool_arguments)
     return [
         {
             "prompt": prompt,
-            "completion": [trl_message(reply, tool_arguments=tool_arguments)],
+            "completion": [trl_shared(example, reply, tool_arguments=tool_arguments)],
             "label": label,
-            **trl_tools(example.tools),
+            **trl_tools_shared(example),
             "meta_example_id": example.example_id,
         }
         for reply, label in _labelled(example)

@@ -8,7 +8,7 @@ trained on.
 """
 
 from exports.examples import ReviewedExample
-from exports.messages import trl_message, trl_tools
+from exports.messages import trl_context_shared, trl_shared, trl_tools_shared
 
 from . import FileWriter, Row, RowLayout, json_list_feature, messages_feature, register
 
@@ -18,10 +18,10 @@ def rows(example: ReviewedExample, tool_arguments: str) -> list[Row]:
     if target is None:
         return []
     row = {
-        "prompt": [trl_message(message, tool_arguments=tool_arguments) for message in example.context],
-        "completion": [trl_message(target, tool_arguments=tool_arguments)],
+        "prompt": trl_context_shared(example, tool_arguments=tool_arguments),
+        "completion": [trl_shared(example, target, tool_arguments=tool_arguments)],
     }
-    return [{**row, **trl_tools(example.tools), "meta_example_id": example.example_id}]
+    return [{**row, **trl_tools_shared(example), "meta_example_id": example.example_id}]
 
 
 WRITER = register(

@@ -10,7 +10,7 @@ to train on the reviewed reply only; this file suits tools that read
 """
 
 from exports.examples import ReviewedExample
-from exports.messages import trl_message, trl_tools
+from exports.messages import trl_context_shared, trl_shared, trl_tools_shared
 
 from . import FileWriter, Row, RowLayout, json_list_feature, messages_feature, register
 
@@ -19,8 +19,9 @@ def rows(example: ReviewedExample, tool_arguments: str) -> list[Row]:
     target = example.sft_target
     if target is None:
         return []
-    messages = [trl_message(message, tool_arguments=tool_arguments) for message in [*example.context, target]]
-    return [{"messages": messages, **trl_tools(example.tools), "meta_example_id": example.example_id}]
+    messages = [*trl_context_shared(example, tool_arguments=tool_arguments),
+                trl_shared(example, target, tool_arguments=tool_arguments)]
+    return [{"messages": messages, **trl_tools_shared(example), "meta_example_id": example.example_id}]
 
 
 WRITER = register(

@@ -142,3 +142,17 @@ def test_invalid_messages_raise(make_reviewed, conversation, response, reason):
         example_from_item(item)
 
     assert reason in str(error.value)
+
+
+@pytest.mark.parametrize(("rewrite", "original", "trivial"), [
+    ("Résumé: done.", "Résumé done", True),
+    ("Café, then tea!", "Café then tea", True),
+    ("Café then coffee", "Café then tea", False),
+    ("Crème brûlée, please", "Creme brulee please", False),
+    ("Cafè, then tea", "Café then tea", False),
+])
+def test_trivial_edit_with_non_ascii_text(make_reviewed, rewrite, original, trivial):
+    item = make_reviewed(Review.Verdict.NEEDS_FIX, response={"role": "assistant", "content": original},
+                         corrected_response=rewrite)
+
+    assert example_from_item(item).trivial_edit is trivial

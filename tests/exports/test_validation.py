@@ -3,7 +3,7 @@ import copy
 import pytest
 
 from exports.formats import format_get
-from exports.validation import line_problems, row_problems
+from exports.validation import RowChecker, line_problems, row_problems
 
 USER = {"role": "user", "content": "Is order 42 shipped?"}
 CALL = {"id": "call_1", "type": "function", "function": {"name": "get_order", "arguments": {"order_id": "42"}}}
@@ -148,3 +148,88 @@ def test_line_breaks_and_bom_are_named():
 
 def test_valid_line_passes():
     assert line_problems('{"content": "Grüße"}') == []
+
+
+def _trl_checker():
+    return RowChecker(tool_arguments="object")
+
+
+def test_checker_passes_shared_prompt_in_each_row():
+    checker = _trl_checker()
+    prompt = [USER, CALLING, RESULT]
+    sft = {"prompt": prompt, "completion": [ANSWER], "meta_example_id": "item-1"}
+    dpo = {"prompt": prompt, "chosen": [ANSWER], "rejected": [WRONG], "meta_example_id": "item-1"}
+
+    assert checker.problems(sft, layout=format_get("trl").writers["sft"].layout) == []
+    assert checker.problems(dpo, layout=format_get("trl").writers["dpo"].layout) == []
+
+
+def test_checker_names_shared_bad_message_in_each_row():
+    checker = _trl_checker()
+    bad = {"role": "user", "content": 5}
+    sft = {"prompt": [bad], "completion": [ANSWER], "meta_example_id": "item-1"}
+    whole = {"messages": [bad, ANSWER], "meta_example_id": "item-1"}
+
+    assert checker.problems(sft, layout=format_get("trl").writers["sft"].layout) == [
+        "message 0 of prompt has content 5; content must be a string"
+    ]
+    assert checker.problems(whole, layout=format_get("trl").writers["sft_messages"].layout) == [
+        "message 0 of messages has content 5; content must be a string"
+    ]
+
+
+def test_checker_rechecks_tool_message_in_other_row():
+    checker = _trl_checker()
+    layout = format_get("trl").writers["sft"].layout
+    answered = {"prompt": [USER, CALLING, RESULT], "completion": [ANSWER], "meta_example_id": "item-1"}
+    unanswered = {"prompt": [USER, RESULT], "completion": [ANSWER], "meta_example_id": "item-1"}
+
+    assert checker.problems(answered, layout=layout) == []
+    assert checker.problems(unanswered, layout=layout) == [
+        "message 1 of prompt has tool_call_id 'call_1', which matches no earlier tool call"
+    ]
+
+
+def test_checker_keeps_call_ids_of_passed_message():
+    checker = _trl_checker()
+    layout = format_get("trl").writers["sft"].layout
+    first = {"prompt": [USER, CALLING, RESULT], "completion": [ANSWER], "meta_example_id": "item-1"}
+    again = {"prompt": [USER, CALLING, RESULT, ANSWER, USER], "completion": [ANSWER], "meta_example_id": "item-1"}
+
+    assert checker.problems(first, layout=layout) == []
+    assert checker.problems(again, layout=layout) == []
+
+
+def test_checker_rechecks_messages_after_item_start():
+    checker = _trl_checker()
+    layout = format_get("trl").writers["sft"].layout
+    user = dict(USER)
+    row = {"prompt": [user], "completion": [ANSWER], "meta_example_id": "item-1"}
+    assert checker.problems(row, layout=layout) == []
+
+    user["content"] = None
+    checker.item_start()
+
+    assert checker.problems(row, layout=layout) == ["message 0 of prompt has content None; content must be a string"]
+
+
+def test_checker_applies_weight_rules_per_file():
+    checker = RowChecker(tool_arguments="string")
+    answer = {**ANSWER, "weight": 1}
+    sft = {"messages": [USER, answer]}
+    dpo = {"input": {"messages": [USER]}, "preferred_output": [answer], "non_preferred_output": [WRONG]}
+
+    assert checker.problems(sft, layout=format_get("openai").writers["sft"].layout) == []
+    assert checker.problems(dpo, layout=format_get("openai").writers["dpo"].layout) == [
+        "message 0 of preferred_output has key 'weight', which assistant messages cannot carry"
+    ]
+
+
+def test_checker_rechecks_other_tools_object():
+    checker = _trl_checker()
+    layout = format_get("trl").writers["sft_messages"].layout
+    valid = dict(VALID_ROWS[("trl", "sft_messages")])
+    broken = {**valid, "tools": "[{\"type\": \"function\", \"function\": {}}]"}
+
+    assert checker.problems(valid, layout=layout) == []
+    assert checker.problems(broken, layout=layout) == ["tool 0 of tools has name None; use 1 to 64 of A-Z a-z 0-9 _ -"]
