@@ -8,11 +8,11 @@ other's rows. SQLite ignores row locks, but its transactions start
 
 import datetime
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from bookbag.audit.services import audit_record
@@ -56,14 +56,32 @@ def _expire_stale(*, queue: Queue | None, now: datetime.datetime) -> int:
     stale = Assignment.objects.filter(state=Assignment.State.CLAIMED, expires_at__lte=now)
     if queue is not None:
         stale = stale.filter(queue=queue)
+    return _expire(stale.select_for_update(skip_locked=True).order_by("id"), queue=queue, now=now)
 
+
+def _expire(stale: Iterable[Assignment], *, queue: Queue | None, now: datetime.datetime) -> int:
     count = 0
-    for assignment in stale.select_for_update(skip_locked=True).order_by("id"):
+    for assignment in stale:
         _free_slot(assignment, state=Assignment.State.EXPIRED, actor=None, action="assignment.expire", now=now)
         count += 1
     if count:
         logger.info("assignments.expired", extra={"queue_id": getattr(queue, "pk", None), "count": count})
     return count
+
+
+def _held_after_expiry(queue: Queue, reviewer, now: datetime.datetime) -> Assignment | None:
+    """Expire the stale claims of ``queue`` and return ``reviewer``'s unexpired claim there, if any.
+
+    One query reads both, because every claim runs this.
+    """
+    claims = list(
+        Assignment.objects.select_for_update(skip_locked=True)
+        .filter(queue=queue, state=Assignment.State.CLAIMED)
+        .filter(Q(expires_at__lte=now) | Q(reviewer=reviewer))
+        .order_by("id")
+    )
+    _expire([claim for claim in claims if claim.expires_at <= now], queue=queue, now=now)
+    return next((claim for claim in claims if claim.expires_at > now), None)
 
 
 def _claimable_items(queue: Queue, reviewer, exclude_item_ids: Collection[int] = ()):
@@ -170,13 +188,9 @@ def assignment_claim(
     # Locking the reviewer's own row serialises their concurrent claims, so
     # two requests from one reviewer cannot each take a different item.
     get_user_model().objects.select_for_update().filter(pk=reviewer.pk).exists()
-    held = Assignment.objects.filter(
-        queue=queue, reviewer=reviewer, state=Assignment.State.CLAIMED, expires_at__gt=now
-    ).first()
+    held = _held_after_expiry(queue, reviewer, now)
     if held is not None:
         return held
-    # Called without its own transaction, so the claim spends no savepoint on it.
-    _expire_stale(queue=queue, now=now)
 
     return _claim_reserved(queue, reviewer, now) or _claim_from_pool(queue, reviewer, now, exclude_item_ids)
 
