@@ -53,6 +53,15 @@ def export_queues(modeladmin, request, queryset: QuerySet):
 @admin.action(description="Export reviewed items", permissions=["export"])
 def export_items(modeladmin, request, queryset: QuerySet):
     """Request an export of exactly those selected items that have a final review, after the same page."""
+    unqueued = queryset.filter(queue__isnull=True).count()
+    if unqueued:
+        modeladmin.message_user(
+            request,
+            f"{unqueued} selected item(s) are kept without a queue and have no reviews to export; "
+            "deselect them, or move them into a queue with \"Move to queue\" and review them first.",
+            messages.ERROR,
+        )
+        return None
     item_ids = sorted(queryset.values_list("pk", flat=True))
     slugs = sorted(set(queryset.values_list("queue__slug", flat=True)))
     reviewed = queryset.filter(final_review__isnull=False).count()

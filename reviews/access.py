@@ -80,7 +80,17 @@ def queues_overseen(user) -> QuerySet[Queue]:
 
 
 def items_visible(user) -> QuerySet[ReviewItem]:
+    """Return the items of the queues ``user`` belongs to, and for a superuser every item, unqueued ones included."""
+    if not is_active_user(user):
+        return ReviewItem.objects.none()
+    if user.is_superuser:
+        return ReviewItem.objects.all()
     return ReviewItem.objects.filter(queue__in=queues_visible(user))
+
+
+def can_move_items(user) -> bool:
+    """Return whether ``user`` may move items kept without a queue into a queue: only an admin sees such items."""
+    return is_admin(user)
 
 
 def _work_visible(user, queue_field: str) -> Q:

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from ..access import queues_visible
+from ..access import is_admin, queues_visible
 
 
 class VisibleQueueFilter(admin.SimpleListFilter):
@@ -23,3 +23,18 @@ class VisibleQueueFilter(admin.SimpleListFilter):
 
 class ItemQueueFilter(VisibleQueueFilter):
     queue_field = "item__queue"
+
+
+class ReviewItemQueueFilter(VisibleQueueFilter):
+    """Filter items by queue. An admin also gets "No queue", because only admins see items kept without one."""
+
+    NO_QUEUE = "none"
+
+    def lookups(self, request, model_admin):
+        queues = super().lookups(request, model_admin)
+        return [(self.NO_QUEUE, "No queue"), *queues] if is_admin(request.user) else queues
+
+    def queryset(self, request, queryset):
+        if self.value() == self.NO_QUEUE:
+            return queryset.filter(queue__isnull=True)
+        return super().queryset(request, queryset)

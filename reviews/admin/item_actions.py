@@ -1,9 +1,11 @@
-"""Manager actions on the review item changelist: assign to a reviewer, mark as gold, send back for re-review.
+"""Actions on the review item changelist: assign to a reviewer, mark as gold, send back, move to a queue.
 
 Each action calls one service and reports counts with ``message_user``. The
-assign and gold actions first show a page that requests the reviewer or the
-known answer. Only managers get the actions, and the services still check
-that the manager manages every selected item's queue.
+assign, gold and move actions first show a page that requests the reviewer,
+the known answer or the queue. Only managers get the first three, and the
+services still check that the manager manages every selected item's queue.
+Only admins get "Move to queue", because only they see items kept without a
+queue.
 """
 
 from django import forms
@@ -16,18 +18,21 @@ from django.template.response import TemplateResponse
 from bookbag.admin_confirmation import action_confirmation_page
 from bookbag.errors import BookbagError
 
-from ..access import is_manager
+from ..access import can_move_items, is_manager
 from ..models import Queue, Review
-from ..services import assignment_assign, item_mark_gold, items_rereview
+from ..services import assignment_assign, item_mark_gold, items_move, items_rereview
 
 CONFIRM_FIELD = "action_confirm"
 
 
 class ItemActionPermissionMixin:
-    """Offer the item management actions to managers only."""
+    """Offer the item management actions to managers only, and "Move to queue" to admins only."""
 
     def has_manage_permission(self, request) -> bool:
         return is_manager(request.user)
+
+    def has_move_permission(self, request) -> bool:
+        return can_move_items(request.user)
 
 
 class AssignForm(forms.Form):
@@ -55,6 +60,13 @@ class GoldForm(forms.Form):
     )
 
 
+class MoveForm(forms.Form):
+    queue = forms.ModelChoiceField(
+        queryset=Queue.objects.filter(is_active=True).order_by("name"),
+        help_text="An active queue; its reviewers can claim the items once they are moved.",
+    )
+
+
 def _error_text(error: Exception) -> str:
     if isinstance(error, BookbagError):
         return error.message
@@ -73,6 +85,13 @@ def _confirmation_page(modeladmin, request, queryset: QuerySet, *, action_name: 
 def assign_items(modeladmin, request, queryset: QuerySet):
     """Reserve the selected items for one member of their queue, after a page that requests the reviewer."""
     queue_ids = set(queryset.values_list("queue_id", flat=True))
+    if None in queue_ids:
+        modeladmin.message_user(
+            request,
+            "The selected items have no queue; move them to a queue with \"Move to queue\" first, then assign them.",
+            messages.ERROR,
+        )
+        return None
     if len(queue_ids) != 1:
         modeladmin.message_user(
             request,
@@ -136,4 +155,29 @@ def send_back(modeladmin, request, queryset: QuerySet):
         request, f"Sent {count} item(s) back for re-review; {left} not yet reviewed were left alone.",
         messages.SUCCESS,
     )
+    return None
+
+
+@admin.action(description="Move to queue", permissions=["move"])
+def move_to_queue(modeladmin, request, queryset: QuerySet):
+    """Move the selected items kept without a queue into one queue, after a page that requests the queue."""
+    form = MoveForm(request.POST if request.POST.get(CONFIRM_FIELD) else None)
+    if not form.is_valid():
+        summary = (
+            "Move the selected items kept without a queue into a queue, where its reviewers can claim them. "
+            "Items already in a queue or with reviews are skipped."
+        )
+        return _confirmation_page(modeladmin, request, queryset, action_name="move_to_queue", title="Move to queue",
+                                  summary=summary, form=form)
+
+    queue = form.cleaned_data["queue"]
+    try:
+        result = items_move(actor=request.user, items=list(queryset), queue=queue)
+    except (BookbagError, ValidationError) as error:
+        modeladmin.message_user(request, f"No item was moved: {_error_text(error)}", messages.ERROR)
+        return None
+    modeladmin.message_user(request, f"Moved {result.moved} item(s) to queue {queue.name}.", messages.SUCCESS)
+    if result.skipped:
+        reasons = "; ".join(result.skipped[item_id] for item_id in sorted(result.skipped))
+        modeladmin.message_user(request, f"Skipped {len(result.skipped)} item(s): {reasons}.", messages.WARNING)
     return None

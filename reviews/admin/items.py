@@ -9,11 +9,11 @@ from django.utils.text import Truncator
 from bookbag.admin_site import ReadOnlyAdminMixin, ScopedModelAdmin
 from exports.admin_actions import ExportPermissionMixin, export_items
 
-from ..access import queues_visible, reviews_visible
+from ..access import items_visible, reviews_visible
 from ..models import Review, ReviewItem
 from .conversation import chat_turn, chat_turns
-from .item_actions import ItemActionPermissionMixin, assign_items, mark_gold, send_back
-from .filters import VisibleQueueFilter
+from .filters import ReviewItemQueueFilter
+from .item_actions import ItemActionPermissionMixin, assign_items, mark_gold, move_to_queue, send_back
 
 EXCERPT_LENGTH = 80
 
@@ -37,10 +37,10 @@ class ReviewInline(ReadOnlyAdminMixin, admin.TabularInline):
 @admin.register(ReviewItem)
 class ReviewItemAdmin(ExportPermissionMixin, ItemActionPermissionMixin, ReadOnlyAdminMixin, ScopedModelAdmin):
     inlines = [ReviewInline]
-    actions = [export_items, assign_items, mark_gold, send_back]
+    actions = [export_items, assign_items, mark_gold, send_back, move_to_queue]
     list_display = ("id", "external_id", "source", "queue", "state", "model", "response_excerpt", "created_at")
     list_select_related = ("queue",)
-    list_filter = ("state", VisibleQueueFilter)
+    list_filter = ("state", ReviewItemQueueFilter)
     search_fields = ("external_id", "source", "model")
     fields = (
         "queue", "source", "external_id", "state", "model", "priority", "conversation_display",
@@ -49,9 +49,7 @@ class ReviewItemAdmin(ExportPermissionMixin, ItemActionPermissionMixin, ReadOnly
     readonly_fields = fields
 
     def get_queryset(self, request):
-        # NOTE: items kept without a queue match no queue here, so no admin page lists them.
-        # Only the ingest response and the import summary report them.
-        return super().get_queryset(request).filter(queue__in=queues_visible(request.user))
+        return super().get_queryset(request) & items_visible(request.user)
 
     def has_view_permission(self, request, obj=None) -> bool:
         return True

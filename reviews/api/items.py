@@ -7,8 +7,8 @@ must manage that queue (else 404). An item without a queue goes to the first
 queue the user manages whose routing rules and sampling rate take it; when none
 does, it is stored without a queue and counted as ``unqueued``. Items already stored under the same
 ``source`` + ``external_id`` count as duplicates, so a repeated request
-creates nothing. ``GET`` lists only the items of queues the user belongs to;
-an item of any other queue returns 404.
+creates nothing. ``GET`` lists only the items of queues the user belongs to,
+and for an admin every item, unqueued ones included; any other item returns 404.
 """
 
 import logging

@@ -87,7 +87,8 @@ class ImportReport:
             noun, verb = ("row", "was") if self.unqueued == 1 else ("rows", "were")
             lines.append(
                 f"{self.unqueued} {noun} matched no queue's routing rules and {verb} kept without a queue; "
-                "add or widen a queue's routing rules, or import them with --queue."
+                f"an admin moves {'it' if self.unqueued == 1 else 'them'} into a queue with the \"Move to queue\" "
+                "action of the admin's review item list, and a queue's routing rules decide where later rows go."
             )
         if self.created == 0 and self.duplicates and not self.rejected:
             lines.append("Nothing new: every item in the file was imported before.")

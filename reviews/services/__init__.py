@@ -4,6 +4,7 @@ from .assigning import AssignResult, assignment_assign, item_priority_set
 from .assignments import assignment_claim, assignment_release, assignments_expire
 from .gold import item_mark_gold, item_unmark_gold
 from .items import IngestConflict, IngestOutcome, IngestResult, items_ingest, items_ingest_routed
+from .moving import MoveResult, items_move
 from .queues import membership_remove, membership_set, queue_create, queue_delete, queue_update
 from .rereview import items_rereview
 from .reviewing import review_adjudicate, review_submit
@@ -15,6 +16,7 @@ __all__ = [
     "IngestConflict",
     "IngestOutcome",
     "IngestResult",
+    "MoveResult",
     "assignment_assign",
     "assignment_claim",
     "assignment_release",
@@ -25,6 +27,7 @@ __all__ = [
     "item_unmark_gold",
     "items_ingest",
     "items_ingest_routed",
+    "items_move",
     "items_rereview",
     "membership_remove",
     "membership_set",

@@ -26,9 +26,18 @@ class AssignResult:
 
 
 def items_lock_managed(actor, items: Iterable[ReviewItem]) -> list[ReviewItem]:
-    """Lock ``items`` in id order and raise PermissionDenied unless ``actor`` manages each one's queue."""
+    """Lock ``items`` in id order and raise PermissionDenied unless ``actor`` manages each one's queue.
+
+    Raises ValidationError for an item kept without a queue, which has no
+    members to review it until ``items_move`` puts it in one.
+    """
     ids = sorted({item.pk for item in items})
     locked = list(ReviewItem.objects.select_for_update(of=("self",)).select_related("queue").filter(pk__in=ids).order_by("pk"))
+    for item in locked:
+        if item.queue_id is None:
+            raise ValidationError(
+                f"Item {item.pk} has no queue; move it into one with the \"Move to queue\" action first."
+            )
     queues: dict[int, Queue] = {item.queue_id: item.queue for item in locked}
     for queue in queues.values():
         if not can_manage(actor, queue):

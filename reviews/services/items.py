@@ -83,8 +83,11 @@ def _stored_items(records: Sequence[ItemRecord]) -> dict[tuple[str, str], Review
 def _clash(record: ItemRecord, item: ReviewItem, queue: Queue | None) -> str | None:
     key = f"source {record.source!r} and external_id {record.external_id!r}"
     if item.queue_id is None and queue is not None:
-        # NOTE: an item kept unqueued stays so even when changed routing rules would now take it.
-        return f"{key} already belong to item {item.pk}, which no queue took; give this item a new external_id"
+        # An import never changes a stored item, so a kept item stays unqueued until an admin moves it.
+        return (
+            f"{key} already belong to item {item.pk}, which is kept without a queue; an admin moves it into a "
+            "queue with the \"Move to queue\" action of the admin's review item list"
+        )
     if item.queue_id != (queue.pk if queue else None):
         return f"{key} already belong to an item in another queue; give this item a different external_id or source"
     if item.content_hash != record.content_hash:

@@ -7,14 +7,16 @@ cannot ship without one. "Own" means an object of queue A, where the
 reviewer, lead and manager work; "other" an object of queue B, which
 ``other_manager`` manages. Objects that belong to a person, not a queue
 (exports, webhooks, tokens), belong to ``manager`` when own and to
-``other_manager`` when other. The data is built once per module inside
+``other_manager`` when other. An item kept without a queue answers the
+admin as an item of queue B does, and every other role as a missing id.
+The data is built once per module inside
 a transaction that is rolled back at the end; each test rolls back its
 own writes.
 """
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from django.contrib.auth.models import Group
@@ -320,6 +322,8 @@ def build_world() -> dict:
         assignment_claim(queue=queue_b, reviewer=people["other_reviewer"]),
     )
     objects["item"] = items
+    unqueued = ReviewItemFactory(queue=None)
+    objects["unqueued_item"] = (unqueued, unqueued)
     objects["review"] = (
         ReviewFactory(item=ReviewItemFactory(queue=queue_a), reviewer=people["reviewer"]),
         ReviewFactory(item=ReviewItemFactory(queue=queue_b), reviewer=people["other_reviewer"]),
@@ -408,6 +412,22 @@ def test_route_returns_declared_status(world, db, key, rule, role):
             mismatches.append(f"{rule.method} {url} as {role} ({obj}): expected {expected}, got {response.status_code}")
 
     assert mismatches == [], "\n".join(mismatches)
+
+
+ITEM_CHECKS = [(key, rule) for key, rule in CHECKS if rule.target == "item"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("key", "rule"), ITEM_CHECKS, ids=[f"{key}-{rule.method}" for key, rule in ITEM_CHECKS])
+def test_unqueued_item_route_returns_declared_status(world, db, key, rule, role):
+    """An unqueued item returns the admin the status of another queue's item, and everyone else that of a missing id."""
+    client = client_for(role, world)
+    expected = rule.expect(role, "other" if role == "admin" else "missing")
+    url = url_for(key, replace(rule, target="unqueued_item"), world, "own")
+
+    response = client.generic(rule.method, url, content_type="application/json")
+
+    assert status_matches(expected, response.status_code), f"{rule.method} {url} as {role}: got {response.status_code}"
 
 
 @pytest.mark.parametrize("key", [key for key, rule in RULES.items() if rule.target and key.count("-") == 1])

@@ -204,3 +204,18 @@ def test_job_page_shows_heartbeat(client, manager, queue):
 
     assert "Heartbeat at" in content
     assert str(source) in content
+
+
+def test_item_action_rejects_unqueued_items(client, queue, make_reviewed):
+    reviewed = make_reviewed(Review.Verdict.APPROVED)
+    unqueued = ReviewItemFactory(queue=None)
+    client.force_login(UserFactory(username="admin", is_superuser=True))
+
+    response = _choose(client, ITEMS, "export_items", [reviewed.pk, unqueued.pk])
+
+    assert response.status_code == 302
+    assert _messages(response) == [
+        "1 selected item(s) are kept without a queue and have no reviews to export; "
+        "deselect them, or move them into a queue with \"Move to queue\" and review them first."
+    ]
+    assert not ExportJob.objects.exists()

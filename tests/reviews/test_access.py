@@ -1,9 +1,9 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from reviews.access import can_adjudicate_any
+from reviews.access import can_adjudicate_any, items_visible
 from reviews.models import QueueMembership
-from tests.factories import ManagerFactory, MembershipFactory, QueueFactory, UserFactory
+from tests.factories import ManagerFactory, MembershipFactory, QueueFactory, ReviewItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +43,22 @@ def test_can_adjudicate_any_as_inactive_lead():
 
 def test_can_adjudicate_any_as_anonymous():
     assert can_adjudicate_any(AnonymousUser()) is False
+
+
+def test_items_visible_to_admin_include_unqueued():
+    unqueued = ReviewItemFactory(queue=None)
+
+    assert list(items_visible(UserFactory(is_superuser=True))) == [unqueued]
+
+
+def test_items_visible_to_manager_exclude_unqueued(manager, queue):
+    mine = ReviewItemFactory(queue=queue)
+    ReviewItemFactory(queue=None)
+
+    assert list(items_visible(manager)) == [mine]
+
+
+def test_items_visible_to_inactive_admin_are_none():
+    ReviewItemFactory(queue=None)
+
+    assert not items_visible(UserFactory(is_superuser=True, is_active=False)).exists()

@@ -222,3 +222,82 @@ def test_assign_page_query_count_is_flat(manager_client, queue, reviewer, django
         _choose(manager_client, "assign_items", few)
     with django_assert_num_queries(len(few_queries.captured_queries)):
         _choose(manager_client, "assign_items", many)
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(UserFactory(username="admin", is_superuser=True))
+    return client
+
+
+def test_move_page_offers_active_queues(admin_client, queue):
+    QueueFactory(slug="closed", is_active=False)
+    item = ReviewItemFactory(queue=None)
+
+    response = _choose(admin_client, "move_to_queue", [item.pk])
+
+    assert response.status_code == 200
+    assert response.templates[0].name == "admin/action_confirm.html"
+    assert list(response.context["form"].fields["queue"].queryset) == [queue]
+    assert ReviewItem.objects.get(pk=item.pk).queue is None
+
+
+def test_move_puts_items_in_queue(admin_client, queue):
+    items = ReviewItemFactory.create_batch(2, queue=None)
+
+    response = _confirm(admin_client, "move_to_queue", [item.pk for item in items], queue=queue.pk)
+
+    assert response.status_code == 302
+    assert ReviewItem.objects.filter(queue=queue).count() == 2
+    assert f"Moved 2 item(s) to queue {queue.name}." in _messages(response)
+
+
+def test_move_reports_skipped_items(admin_client, queue):
+    unqueued = ReviewItemFactory(queue=None)
+    queued = ReviewItemFactory(queue=queue)
+
+    response = _confirm(admin_client, "move_to_queue", [unqueued.pk, queued.pk], queue=queue.pk)
+
+    assert _messages(response) == [
+        f"Moved 1 item(s) to queue {queue.name}.",
+        f"Skipped 1 item(s): item {queued.pk} is already in queue {queue.slug!r}.",
+    ]
+
+
+def test_move_rejects_unknown_queue(admin_client):
+    item = ReviewItemFactory(queue=None)
+
+    response = _confirm(admin_client, "move_to_queue", [item.pk], queue=987654)
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.context["form"].errors["queue"][0]
+    assert ReviewItem.objects.get(pk=item.pk).queue is None
+
+
+def test_manager_is_not_offered_move(manager_client, queue):
+    response = manager_client.get(ITEMS)
+
+    assert "move_to_queue" not in [name for name, _ in response.context["action_form"].fields["action"].choices]
+
+
+def test_manager_cannot_post_move(manager_client, queue):
+    item = ReviewItemFactory(queue=queue)
+    other = QueueFactory(slug="other")
+    MembershipFactory(queue=other, user=ManagerFactory(), role=QueueMembership.Role.MANAGER)
+
+    _confirm(manager_client, "move_to_queue", [item.pk], queue=other.pk)
+
+    assert ReviewItem.objects.get(pk=item.pk).queue == queue
+
+
+def test_assign_rejects_unqueued_items(admin_client, queue, reviewer):
+    item = ReviewItemFactory(queue=None)
+
+    response = _choose(admin_client, "assign_items", [item.pk])
+
+    assert response.status_code == 302
+    assert _messages(response) == [
+        "The selected items have no queue; move them to a queue with \"Move to queue\" first, then assign them."
+    ]
+    assert Assignment.objects.count() == 0
+

@@ -158,3 +158,13 @@ def test_priority_by_reviewer_is_denied(queue, reviewer):
 
     with pytest.raises(PermissionDenied):
         item_priority_set(actor=reviewer, items=[item], priority=1)
+
+
+def test_assign_rejects_unqueued_item(queue, reviewer):
+    admin = UserFactory(username="admin", is_superuser=True)
+    item = ReviewItemFactory(queue=None)
+
+    with pytest.raises(ValidationError, match=f"Item {item.pk} has no queue"):
+        assignment_assign(actor=admin, items=[item], reviewer=reviewer)
+
+    assert not Assignment.objects.exists()

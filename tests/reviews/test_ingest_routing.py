@@ -154,7 +154,11 @@ def test_command_routes_without_queue(tmp_path, french_queue):
     assert ReviewItem.objects.filter(queue=french_queue).count() == 2
     assert ReviewItem.objects.filter(queue__isnull=True).count() == 1
     assert "3 created, 0 duplicates skipped, 0 rejected (3 rows read)." in output
-    assert "1 row matched no queue's routing rules and was kept without a queue" in output
+    assert (
+        "1 row matched no queue's routing rules and was kept without a queue; an admin moves it into a queue "
+        "with the \"Move to queue\" action of the admin's review item list, and a queue's routing rules "
+        "decide where later rows go."
+    ) in output
 
 
 def test_command_routes_as_manager(tmp_path, french_queue, manager):
@@ -215,3 +219,17 @@ def test_api_rejects_invalid_review_mode(ingest_api, queue, extra, field, messag
     assert response.status_code == 400
     assert response.json()["errors"] == {field: [message]}
     assert not ReviewItem.objects.exists()
+
+
+def test_command_queue_rerun_points_to_move(tmp_path, french_queue, queue):
+    path = chat_file(tmp_path, ["en"])
+    run(path)
+    kept = ReviewItem.objects.get()
+
+    output, error = run(path, queue=queue.slug)
+
+    assert (
+        f"source 'chat' and external_id 'row-0' already belong to item {kept.pk}, which is kept without a queue; "
+        "an admin moves it into a queue with the \"Move to queue\" action of the admin's review item list"
+    ) in output + error
+    assert ReviewItem.objects.get().queue is None

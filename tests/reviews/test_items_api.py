@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 from bookbag.audit.models import AuditEvent
 from bookbag.tokens.services import token_create
 from reviews.models import QueueMembership, ReviewItem
-from tests.factories import ManagerFactory, MembershipFactory, QueueFactory, ReviewItemFactory
+from tests.factories import ManagerFactory, MembershipFactory, QueueFactory, ReviewItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -357,3 +357,23 @@ def test_list_query_count_is_constant(queue, reviewer, django_assert_num_queries
         response = client.get(URL)
 
     assert len(response.json()["results"]) == 5
+
+
+def test_admin_reads_unqueued_item():
+    unqueued = ReviewItemFactory(queue=None)
+    admin = client_for(UserFactory(username="admin", is_superuser=True), ["read"])
+
+    detail = admin.get(f"{URL}{unqueued.pk}/")
+    listing = admin.get(URL)
+
+    assert detail.status_code == 200
+    assert detail.json()["queue"] is None
+    assert [row["id"] for row in listing.json()["results"]] == [unqueued.pk]
+
+
+def test_manager_gets_404_for_unqueued_item(queue, manager):
+    unqueued = ReviewItemFactory(queue=None)
+
+    response = client_for(manager, ["read"]).get(f"{URL}{unqueued.pk}/")
+
+    assert response.status_code == 404
