@@ -31,4 +31,25 @@ class Conflict(BookbagError):
     status_code = 409
 
 
-__all__ = ["BookbagError", "Conflict", "NotFound", "PermissionDenied", "ValidationError"]
+class ValidationErrors:
+    """A collector of the ValidationErrors of several independent checks, so that one error lists them all."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, list[str]] = {}
+
+    def check(self, function, *args, default=None, **kwargs):
+        """Return ``function(*args, **kwargs)``, or ``default`` after keeping the ValidationError it raises."""
+        try:
+            return function(*args, **kwargs)
+        except ValidationError as error:
+            for key, messages in error.message_dict.items():
+                self.messages.setdefault(key, []).extend(messages)
+            return default
+
+    def raise_any(self) -> None:
+        """Raise one ValidationError with every kept message, if there is any."""
+        if self.messages:
+            raise ValidationError(self.messages)
+
+
+__all__ = ["BookbagError", "Conflict", "NotFound", "PermissionDenied", "ValidationError", "ValidationErrors"]

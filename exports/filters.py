@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from bookbag.errors import NotFound
+from bookbag.errors import NotFound, ValidationErrors
 from reviews.access import export_jobs_visible, queues_managed
 from reviews.models import Queue, Review, ReviewItem
 from rubrics.models import Rubric
@@ -63,8 +63,7 @@ def filters_clean(*, requester, raw: Any) -> tuple[ExportFilters, list[Queue]]:
 
     Without ``queues`` the export covers every queue ``requester`` manages.
     Raises NotFound for a queue slug or ``since_export`` job the requester
-    cannot see, and ValidationError, keyed by filter, for anything else.
-    NOTE: it stops at the first invalid filter, so a 400 names one filter at a time.
+    cannot see, and ValidationError, keyed by filter, listing every invalid filter.
     """
     if raw is None:
         raw = {}
@@ -74,26 +73,36 @@ def filters_clean(*, requester, raw: Any) -> tuple[ExportFilters, list[Queue]]:
     if unknown:
         raise ValidationError({"filters": f"Unknown filter {unknown[0]!r}; use {', '.join(FILTER_KEYS)}."})
 
-    queues = _queues_clean(requester, _string_list(raw, "queues"))
-    after = _moment(raw, "reviewed_after")
-    before = _moment(raw, "reviewed_before")
+    errors = ValidationErrors()
+    queues = errors.check(lambda: _queues_clean(requester, _string_list(raw, "queues")), default=[])
+    after = errors.check(_moment, raw, "reviewed_after")
+    before = errors.check(_moment, raw, "reviewed_before")
     if after and before and after >= before:
-        raise ValidationError({"reviewed_before": "reviewed_before must be later than reviewed_after."})
+        errors.check(_raise, "reviewed_before", "reviewed_before must be later than reviewed_after.")
+    cleaned = {
+        "verdicts": errors.check(lambda: _verdicts_clean(_string_list(raw, "verdicts"))),
+        "reviewers": errors.check(lambda: _reviewers_clean(_string_list(raw, "reviewers"))),
+        "rubric_versions": errors.check(lambda: _rubric_versions_clean(_string_list(raw, "rubric_versions"))),
+        "since_export": errors.check(_since_export_clean, requester, raw.get("since_export")),
+        "sources": errors.check(_string_list, raw, "sources"),
+        "models": errors.check(_string_list, raw, "models"),
+        "agreed_or_adjudicated": errors.check(_flag, raw, "agreed_or_adjudicated"),
+        # Item ids are checked against the queues, so they wait until the queues are valid.
+        "item_ids": errors.check(_item_ids_clean, raw.get("item_ids"), queues) if queues else None,
+    }
+    errors.raise_any()
 
     filters = ExportFilters(
         queues=sorted(queue.slug for queue in queues),
-        verdicts=_verdicts_clean(_string_list(raw, "verdicts")),
-        reviewers=_reviewers_clean(_string_list(raw, "reviewers")),
-        rubric_versions=_rubric_versions_clean(_string_list(raw, "rubric_versions")),
         reviewed_after=after.isoformat() if after else None,
         reviewed_before=before.isoformat() if before else None,
-        since_export=_since_export_clean(requester, raw.get("since_export")),
-        sources=_string_list(raw, "sources"),
-        models=_string_list(raw, "models"),
-        agreed_or_adjudicated=_flag(raw, "agreed_or_adjudicated"),
-        item_ids=_item_ids_clean(raw.get("item_ids"), queues),
+        **cleaned,
     )
     return filters, queues
+
+
+def _raise(key: str, message: str) -> None:
+    raise ValidationError({key: message})
 
 
 def _string_list(raw: dict[str, Any], key: str) -> list[str]:

@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bookbag.audit.services import audit_record, snapshot
-from bookbag.errors import BookbagError, Conflict, NotFound, PermissionDenied
+from bookbag.errors import BookbagError, Conflict, NotFound, PermissionDenied, ValidationErrors
 from reviews.access import is_manager
 
 from .bundle import BuiltBundle, BundleWriter
@@ -72,8 +72,10 @@ def export_request(
     if not is_manager(requester):
         raise PermissionDenied("Only managers request exports.")
     format_get(format)
-    cleaned_options = options_clean(kind=kind, format=format, raw=options)
-    cleaned, queues = filters_clean(requester=requester, raw=filters)
+    errors = ValidationErrors()
+    cleaned_options = errors.check(options_clean, kind=kind, format=format, raw=options)
+    cleaned, queues = errors.check(filters_clean, requester=requester, raw=filters, default=(None, None))
+    errors.raise_any()
 
     if idempotency_key:
         existing = _job_for_key(requester, idempotency_key, kind=kind, format=format, filters=cleaned,

@@ -232,6 +232,16 @@ def test_invalid_payload_is_400(manager, queue, django_capture_on_commit_callbac
     assert ExportJob.objects.count() == 0
 
 
+def test_invalid_filters_and_option_in_one_400(manager, queue, django_capture_on_commit_callbacks):
+    response = _create(_client(manager), django_capture_on_commit_callbacks, {
+        "filters": {"queues": [queue.slug], "verdicts": ["great"], "reviewers": ["ghost"]}, "validation_ratio": 1,
+    })
+
+    assert response.status_code == 400
+    assert sorted(response.json()["errors"]) == ["reviewers", "validation_ratio", "verdicts"]
+    assert ExportJob.objects.count() == 0
+
+
 def test_create_takes_file_options(manager, queue, django_capture_on_commit_callbacks):
     response = _create(_client(manager), django_capture_on_commit_callbacks, {
         "kind": "all", "format": "trl", "filters": {"queues": [queue.slug], "sources": ["tests"]},

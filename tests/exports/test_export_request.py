@@ -165,6 +165,23 @@ def test_invalid_filters_are_rejected(manager, queue, filters, field, message):
     assert ExportJob.objects.count() == 0
 
 
+def test_every_invalid_filter_is_listed(manager, queue):
+    filters = {"verdicts": ["good"], "reviewers": ["ghost"], "agreed_or_adjudicated": "yes", "sources": [7]}
+
+    with pytest.raises(ValidationError) as error:
+        _request(manager, filters)
+
+    assert sorted(error.value.message_dict) == ["agreed_or_adjudicated", "reviewers", "sources", "verdicts"]
+    assert ExportJob.objects.count() == 0
+
+
+def test_invalid_option_and_filter_are_listed(manager, queue):
+    with pytest.raises(ValidationError) as error:
+        _request(manager, {"queues": [queue.slug], "verdicts": ["good"]}, options={"validation_ratio": 1})
+
+    assert sorted(error.value.message_dict) == ["validation_ratio", "verdicts"]
+
+
 def test_unknown_kind_is_rejected(manager, queue):
     with pytest.raises(ValidationError) as error:
         _request(manager, {"queues": [queue.slug]}, kind="rlhf")
