@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from bookbag.audit.services import audit_record
@@ -20,6 +20,7 @@ from bookbag.errors import Conflict, NotFound, PermissionDenied
 
 from ..access import can_review
 from ..models import LIVE_ASSIGNMENT_STATES, Assignment, Queue, ReviewItem
+from .claim_reads import claims_held_or_stale, pool_item_next, reservation_next
 
 logger = logging.getLogger(__name__)
 
@@ -74,30 +75,9 @@ def _held_after_expiry(queue: Queue, reviewer, now: datetime.datetime) -> Assign
 
     One query reads both, because every claim runs this.
     """
-    claims = list(
-        Assignment.objects.select_for_update(skip_locked=True)
-        .filter(queue=queue, state=Assignment.State.CLAIMED)
-        .filter(Q(expires_at__lte=now) | Q(reviewer=reviewer))
-        .order_by("id")
-    )
+    claims = claims_held_or_stale(queue, reviewer, now)
     _expire([claim for claim in claims if claim.expires_at <= now], queue=queue, now=now)
     return next((claim for claim in claims if claim.expires_at > now), None)
-
-
-def _claimable_items(queue: Queue, reviewer, exclude_item_ids: Collection[int] = ()):
-    items = ReviewItem.objects.filter(
-        queue=queue,
-        state__in=[ReviewItem.State.PENDING, ReviewItem.State.IN_REVIEW],
-        active_assignments__lt=queue.reviews_per_item,
-    ).order_by("-priority", "id")
-    # With one slot per item, the reviewer's own live assignment fills an item's only
-    # slot, so only overlapping queues need to leave out the reviewer's items.
-    if queue.reviews_per_item > 1:
-        mine = Assignment.objects.filter(reviewer=reviewer, state__in=LIVE_STATES).values("item_id")
-        items = items.exclude(pk__in=mine)
-    if exclude_item_ids:
-        items = items.exclude(pk__in=list(exclude_item_ids))
-    return items
 
 
 def free_slot(item: ReviewItem, reviews_per_item: int) -> int | None:
@@ -131,10 +111,7 @@ def _start_lease(assignment: Assignment, queue: Queue, now: datetime.datetime) -
 
 def _claim_reserved(queue: Queue, reviewer, now: datetime.datetime) -> Assignment | None:
     """Start the lease on the reviewer's most urgent reserved item in ``queue``, if any."""
-    reserved = (
-        Assignment.objects.filter(queue=queue, reviewer=reviewer, state=Assignment.State.RESERVED)
-        .order_by("-item__priority", "item_id").first()
-    )
+    reserved = reservation_next(queue, reviewer)
     if reserved is None:
         return None
     item = ReviewItem.objects.select_for_update().get(pk=reserved.item_id)
@@ -148,7 +125,7 @@ def _claim_reserved(queue: Queue, reviewer, now: datetime.datetime) -> Assignmen
 def _claim_from_pool(
     queue: Queue, reviewer, now: datetime.datetime, exclude_item_ids: Collection[int] = ()
 ) -> Assignment | None:
-    item = _claimable_items(queue, reviewer, exclude_item_ids).select_for_update(skip_locked=True).first()
+    item = pool_item_next(queue, reviewer, exclude_item_ids)
     if item is None:
         return None
     slot = free_slot(item, queue.reviews_per_item)
