@@ -249,7 +249,7 @@ def test_kind_missing_from_format_is_rejected(manager, queue):
         _request(manager, {"queues": [queue.slug]}, kind="kto", format="openai")
 
     assert error.value.message_dict["kind"] == [
-        "Format 'openai' has no 'kto' file; choose one of all, sft, dpo, or another format."
+        "Format 'openai' has no 'kto' file; choose one of all, both, sft, dpo, or another format."
     ]
 
 
