@@ -324,8 +324,10 @@ def test_import_as_reviewer_is_refused(tmp_path, queue, reviewer):
     _, error = run(jsonl(tmp_path, json.dumps(GOOD)), queue=queue.slug, **{"as": "reviewer"})
 
     assert error == (
-        f"User 'reviewer' does not manage queue {queue.slug!r}; make them a manager of the queue, or run without --as."
+        f"User 'reviewer' does not manage queue {queue.slug!r}; pass the username of a manager of "
+        f"{queue.slug!r} with --as, or make 'reviewer' a manager of it."
     )
+    assert "without --as" not in error
     assert ReviewItem.objects.count() == 0
 
 

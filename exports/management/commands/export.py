@@ -14,7 +14,7 @@ from bookbag.errors import BookbagError
 from exports.formats import format_names, kind_names
 from exports.models import ExportJob
 from exports.services import export_build, export_request
-from reviews.access import command_actor_default
+from reviews.access import command_actor_default, is_manager
 
 
 class Command(BaseCommand):
@@ -110,6 +110,11 @@ def _requester(username: str | None):
         user = User.objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"User {username!r} not found; pass the username of a manager with --as.")
+        if not is_manager(user):
+            raise CommandError(
+                f"User {username!r} is not a manager, so they cannot request exports; pass a manager's username "
+                f"with --as, or give {username!r} the manage_workspace permission."
+            )
         return user
     user = command_actor_default()
     if user is None:
