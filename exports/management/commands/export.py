@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from bookbag.audit.context import audit_context
 from bookbag.errors import BookbagError
+from exports.counts import counts_lines
 from exports.formats import format_names, kind_names
 from exports.models import ExportJob
 from exports.services import export_build, export_request
@@ -76,19 +77,8 @@ class Command(BaseCommand):
         self._counts_print(job, output_path)
 
     def _counts_print(self, job: ExportJob, output_path: Path) -> None:
-        # Sorted explicitly, because PostgreSQL's jsonb does not keep the key order of the counts.
-        counts = job.counts
-        verdicts = ", ".join(f"{verdict} {count}" for verdict, count in sorted(counts["verdicts"].items()))
-        self.stdout.write(f"Items: {counts['items']} ({verdicts})")
-        for kind in job.manifest["kinds"]:
-            self.stdout.write(f"{kind} rows: {counts['rows'][kind]} "
-                              f"({counts['duplicates_removed'][kind]} duplicates removed)")
-        self.stdout.write(f"Identical pairs dropped: {counts['dpo_pairs_dropped_identical']}")
-        self.stdout.write(f"Trivial edits flagged: {counts['trivial_edits']}")
-        redacted = ", ".join(f"{kind} {count}" for kind, count in sorted(counts["redacted"].items()))
-        self.stdout.write(f"Redacted: {redacted}")
-        self.stdout.write(f"Items skipped as invalid: {counts['items_skipped_invalid']}")
-        self.stdout.write(f"Rows left out as invalid: {counts['rows_invalid']}")
+        for line in counts_lines(job):
+            self.stdout.write(line)
         self.stdout.write(self.style.SUCCESS(f"Wrote export {job.pk} to {output_path} (sha256 {job.sha256})"))
 
 
