@@ -47,6 +47,14 @@ CHUNK_SIZE = 500
 EXPECTED_ERRORS = (BookbagError, ValidationError)
 
 
+def _not_manager_message(user) -> str:
+    username = user.get_username()
+    return (
+        f"User {username!r} is not a manager, so they cannot request exports; ask a manager to export, "
+        f"or an admin to give {username!r} the manage_workspace permission."
+    )
+
+
 def export_request(
     *,
     requester,
@@ -70,7 +78,7 @@ def export_request(
     for any other invalid value.
     """
     if not is_manager(requester):
-        raise PermissionDenied("Only managers request exports.")
+        raise PermissionDenied(_not_manager_message(requester))
     format_get(format)
     errors = ValidationErrors()
     cleaned_options = errors.check(options_clean, kind=kind, format=format, raw=options)
@@ -320,7 +328,7 @@ def export_rerun(*, actor, job_id: int) -> ExportJob:
     a job that is not ``actor``'s.
     """
     if not is_manager(actor):
-        raise PermissionDenied("Only managers request exports.")
+        raise PermissionDenied(_not_manager_message(actor))
     source = export_job_list(requester=actor).filter(pk=job_id).first()
     if source is None:
         raise NotFound(f"Export {job_id} not found among your exports.")

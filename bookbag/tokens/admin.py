@@ -76,5 +76,6 @@ class ApiTokenAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
         noun = "token" if revoked == 1 else "tokens"
         message = f"Revoked {revoked} {noun}."
         if skipped:
-            message += f" {skipped} of the selected tokens were revoked already."
+            verb = "was" if skipped == 1 else "were"
+            message += f" {skipped} of the selected tokens {verb} revoked already."
         self.message_user(request, message)

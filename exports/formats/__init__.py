@@ -188,6 +188,14 @@ def kinds_resolve(*, kind: str, format: str) -> list[str]:
         if name not in family.writers:
             raise ValidationError({"kind": (
                 f"Format {format!r} has no {name!r} file; choose one of "
-                f"{', '.join([KIND_ALL, *family.kinds()])}, or another format."
+                f"{', '.join(_kinds_accepted(family))}, or another format."
             )})
     return kinds
+
+
+def _kinds_accepted(family: ExportFormat) -> list[str]:
+    """Return the ``kind`` values that ``family`` builds: ``all``, ``both`` when it has both files, then each file."""
+    shorthands = [KIND_ALL]
+    if all(name in family.writers for name in LEADING_KINDS):
+        shorthands.append(KIND_BOTH)
+    return [*shorthands, *family.kinds()]

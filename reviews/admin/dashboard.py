@@ -1,8 +1,8 @@
 """The manager dashboard on the admin index: progress, throughput, verdicts, time and agreement per queue.
 
 Verdicts, times and agreement use each reviewer's current review of an
-item (not the revisions it replaced), while throughput counts every
-submission, revisions included. Each figure takes one query over all of
+item (not the revisions it replaced). Throughput counts each judgement
+once, on the day of its latest revision. Each figure takes one query over all of
 the manager's queues, so the page runs the same number of queries whatever
 the number of queues, items or reviews. Counts and medians are aggregated
 in the database. Agreement needs the individual scores, so it reads at
@@ -219,15 +219,16 @@ def _criterion_agreement(label: str, level: str, items: dict, value_of, reviewer
 
 
 def _throughput(queue_ids: list[int], *, now: datetime.datetime) -> tuple[list[datetime.date], list[ReviewerThroughput]]:
-    """Count each reviewer's submissions per day over the last ``THROUGHPUT_DAYS`` days, today included.
+    """Count each reviewer's judgements per day over the last ``THROUGHPUT_DAYS`` days, today included.
 
-    Reviews, revisions and lead decisions all count, because each is work done that day.
+    Reviews and lead decisions count. A revision replaces the review it
+    supersedes, so a revised review counts once, on the day of its latest revision.
     """
     today = timezone.localdate(now)
     days = [today - datetime.timedelta(days=offset) for offset in range(THROUGHPUT_DAYS - 1, -1, -1)]
     since = timezone.make_aware(datetime.datetime.combine(days[0], datetime.time.min))
     rows = (
-        Review.objects.filter(item__queue_id__in=queue_ids, submitted_at__gte=since)
+        Review.objects.filter(item__queue_id__in=queue_ids, submitted_at__gte=since, superseded_by__isnull=True)
         .annotate(day=TruncDate("submitted_at"))
         .values_list("reviewer__username", "day")
         .annotate(total=Count("id"))

@@ -59,6 +59,15 @@ class GoldForm(forms.Form):
         help_text="On pairwise items, the better candidate; leave empty for single replies.",
     )
 
+    def add_service_error(self, error: ValidationError) -> None:
+        """Show a ValidationError of ``item_mark_gold`` next to its field, or above the form when no field matches."""
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for model_field, field_errors in error.error_dict.items():
+            field = model_field.removeprefix("gold_")
+            self.add_error(field if field in self.fields else None, field_errors)
+
 
 class MoveForm(forms.Form):
     queue = forms.ModelChoiceField(
@@ -124,16 +133,21 @@ def assign_items(modeladmin, request, queryset: QuerySet):
 @admin.action(description="Mark as gold", permissions=["manage"])
 def mark_gold(modeladmin, request, queryset: QuerySet):
     """Store a known answer for the selected items, after a page that requests it."""
+    summary = "Store the known answer of the selected items; reviewers are scored against it without knowing."
     form = GoldForm(request.POST if request.POST.get(CONFIRM_FIELD) else None)
     if not form.is_valid():
-        summary = "Store the known answer of the selected items; reviewers are scored against it without knowing."
         return _confirmation_page(modeladmin, request, queryset, action_name="mark_gold", title="Mark as gold",
                                   summary=summary, form=form)
 
     try:
         changed = item_mark_gold(actor=request.user, items=list(queryset), **form.cleaned_data)
-    except (BookbagError, ValidationError) as error:
-        modeladmin.message_user(request, f"No item was marked gold: {_error_text(error)}", messages.ERROR)
+    except ValidationError as error:
+        # The answer is invalid for the selected items, so the form is shown again with the values entered.
+        form.add_service_error(error)
+        return _confirmation_page(modeladmin, request, queryset, action_name="mark_gold", title="Mark as gold",
+                                  summary=summary, form=form)
+    except BookbagError as error:
+        modeladmin.message_user(request, f"No item was marked gold: {error.message}", messages.ERROR)
         return None
     unchanged = queryset.count() - changed
     modeladmin.message_user(

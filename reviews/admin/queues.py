@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import construct_change_message
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Exists, OuterRef
 from django.forms.models import BaseInlineFormSet
 
@@ -25,10 +26,26 @@ class QueueForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._limits_from_model()
         if "rubric" in self.fields:
             newer = Rubric.objects.filter(slug=OuterRef("slug"), version__gt=OuterRef("version"))
             self.fields["rubric"].queryset = Rubric.objects.exclude(Exists(newer))
             self.fields["rubric"].help_text = "Only the latest version of each rubric is offered."
+
+    def _limits_from_model(self) -> None:
+        """Set the number inputs' ``min`` and ``max`` to the model field's validator limits.
+
+        Django 5.2's form field for a positive integer sets a minimum of 0 whatever the model's
+        validators require, so the browser would offer values that saving rejects.
+        """
+        for name, field in self.fields.items():
+            if not isinstance(field, forms.IntegerField | forms.FloatField):
+                continue
+            for validator in Queue._meta.get_field(name).validators:
+                if isinstance(validator, MinValueValidator):
+                    field.widget.attrs["min"] = validator.limit_value
+                elif isinstance(validator, MaxValueValidator):
+                    field.widget.attrs["max"] = validator.limit_value
 
 
 class MembershipFormSet(BaseInlineFormSet):

@@ -110,7 +110,7 @@ class _Importer:
                 self.report.format_chosen(self.row_format.name, detected_at=row.location)
             record = row_convert(row.value, row_format=self.row_format, defaults=self.defaults)
         except RowError as error:
-            self.report.reject(row.location, str(error))
+            self.report.reject(row.location, str(error), by_format=True)
             return
         self.batch.append(replace(record, label=row.location))
 

@@ -8,6 +8,11 @@ TTY_REFRESH_ROWS = 500
 CLEAR_LINE = "\r\033[K"
 
 
+def counted(count: int, singular: str, plural: str) -> str:
+    """Return ``count`` with the noun in its singular or plural form: ``1 row``, ``2 rows``."""
+    return f"{count} {singular if count == 1 else plural}"
+
+
 class ImportReport:
     """Counts of one file import, with each rejected row and the progress written as they happen.
 
@@ -27,7 +32,10 @@ class ImportReport:
         self.duplicates = 0
         self.unqueued = 0
         self.rejected = 0
+        # Rows rejected because they do not fit the row format, as opposed to unreadable JSON.
+        self.rejected_by_format = 0
         self.format_line = ""
+        self.format_given = ""
         self.rolled_back = False
         self._progress_shown = False
 
@@ -40,13 +48,17 @@ class ImportReport:
         elif not self.tty and self.rows % self.progress_every == 0:
             self.progress_out.write(self.counts())
 
-    def reject(self, location: str, reason: str) -> None:
+    def reject(self, location: str, reason: str, *, by_format: bool = False) -> None:
+        """Write a rejected row. ``by_format`` marks a row that is valid JSON but does not fit the row format."""
         self.rejected += 1
+        if by_format:
+            self.rejected_by_format += 1
         self._clear_progress()
         self.out.write(f"{location}: {reason}")
 
     def format_chosen(self, name: str, *, detected_at: str = "") -> None:
         self.format_line = f"Format: {name} (detected from {detected_at})" if detected_at else f"Format: {name}"
+        self.format_given = "" if detected_at else name
 
     def add(self, result: IngestResult) -> None:
         self.created += result.created
@@ -55,8 +67,8 @@ class ImportReport:
 
     def counts(self) -> str:
         return (
-            f"{self.rows} rows read: {self.created} created, {self.duplicates} duplicates skipped, "
-            f"{self.rejected} rejected"
+            f"{counted(self.rows, 'row', 'rows')} read: {self.created} created, "
+            f"{counted(self.duplicates, 'duplicate', 'duplicates')} skipped, {self.rejected} rejected"
         )
 
     def finish(self) -> None:
@@ -72,17 +84,19 @@ class ImportReport:
     def summary_lines(self) -> list[str]:
         """Return the closing lines: the format, the counts, and what they mean."""
         lines = [self.format_line] if self.format_line else []
+        rows_read = f"{counted(self.rows, 'row', 'rows')} read"
         if self.rolled_back:
             plural = "row was" if self.rejected == 1 else "rows were"
             lines.append(
-                f"{self.rows} rows read, {self.rejected} rejected. Strict mode: nothing was imported because "
+                f"{rows_read}, {self.rejected} rejected. Strict mode: nothing was imported because "
                 f"{self.rejected} {plural} rejected; fix the rows listed above and run the command again."
             )
-            return lines
+            return lines + self._format_hint()
         lines.append(
-            f"{self.created} created, {self.duplicates} duplicates skipped, {self.rejected} rejected "
-            f"({self.rows} rows read)."
+            f"{self.created} created, {counted(self.duplicates, 'duplicate', 'duplicates')} skipped, "
+            f"{self.rejected} rejected ({rows_read})."
         )
+        lines += self._format_hint()
         if self.unqueued:
             noun, verb = ("row", "was") if self.unqueued == 1 else ("rows", "were")
             lines.append(
@@ -93,3 +107,12 @@ class ImportReport:
         if self.created == 0 and self.duplicates and not self.rejected:
             lines.append("Nothing new: every item in the file was imported before.")
         return lines
+
+    def _format_hint(self) -> list[str]:
+        """Suggest detecting the format when no row of the file fits the format named with --format."""
+        if not self.format_given or not self.rows or self.rejected_by_format < self.rows:
+            return []
+        return [
+            f"No row could be read as {self.format_given}, so the file does not look like the {self.format_given} "
+            "format; run the command again with --format auto to detect its format."
+        ]

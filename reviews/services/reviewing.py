@@ -115,6 +115,13 @@ def review_submit(
     assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
     if assignment.reviewer_id != reviewer.pk:
         raise NotFound(f"Assignment {assignment.pk} not found.")
+    if assignment.state == Assignment.State.SUBMITTED:
+        review_id = Review.objects.filter(assignment=assignment).values_list("pk", flat=True).first()
+        raise Conflict(
+            f"Assignment {assignment.pk} is submitted as review {review_id}; to change it, revise the review "
+            f"(POST /api/v1/reviews/{review_id}/revise/ or your review history in the workspace).",
+            code="assignment_not_claimed",
+        )
     if assignment.state != Assignment.State.CLAIMED:
         raise Conflict(
             f"Assignment {assignment.pk} is {assignment.state}; claim the item again to review it.",

@@ -77,3 +77,28 @@ def test_reviewer_history_shows_no_events(client, manager, queue, reviewer):
     assert response.status_code == 200
     assert response.context["audit_events"] == []
     assert "No audit events of this object that you may read." in response.content.decode()
+
+
+@pytest.mark.parametrize("build", [_item, _export_job])
+def test_history_with_events_omits_no_history_note(client, manager, queue, reviewer, build):
+    obj, action = build(manager, queue, reviewer)
+    opts = obj._meta
+    client.force_login(manager)
+
+    response = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[obj.pk]))
+
+    content = response.content.decode()
+    assert action in content
+    assert 'id="audit-history"' in content
+    assert "have a change history" not in content
+    assert "added via this admin site" not in content
+
+
+def test_history_without_events_keeps_no_history_note(client, manager, queue, reviewer):
+    item = ReviewItemFactory(queue=queue)
+    client.force_login(manager)
+
+    content = client.get(reverse("admin:reviews_reviewitem_history", args=[item.pk])).content.decode()
+
+    assert "have a change history" in content
+    assert "No audit events of this object that you may read." in content

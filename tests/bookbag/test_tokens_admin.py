@@ -75,9 +75,21 @@ def test_revoke_skips_revoked_tokens(client, reviewer, own_token):
     response = revoke(client, own_token, second)
 
     assert [str(message) for message in response.context["messages"]][-1] == (
-        "Revoked 1 token. 1 of the selected tokens were revoked already."
+        "Revoked 1 token. 1 of the selected tokens was revoked already."
     )
     assert AuditEvent.objects.filter(action="token.revoke").count() == 2
+
+
+def test_revoke_counts_several_revoked_tokens(client, reviewer, own_token):
+    second = token_create(user=reviewer, name="phone")[0]
+    client.force_login(reviewer)
+    revoke(client, own_token, second)
+
+    response = revoke(client, own_token, second)
+
+    assert [str(message) for message in response.context["messages"]][-1] == (
+        "Revoked 0 tokens. 2 of the selected tokens were revoked already."
+    )
 
 
 def test_revoke_ignores_other_users_token(client, reviewer, other_token):

@@ -175,7 +175,10 @@ def test_reviewer_cannot_export(reviewer, queue, tmp_path):
     with pytest.raises(CommandError) as error:
         call_command("export", "--queue", queue.slug, "--output", str(tmp_path / "x.zip"), "--as", "reviewer")
 
-    assert str(error.value) == "Only managers request exports."
+    assert str(error.value) == (
+        "User 'reviewer' is not a manager, so they cannot request exports; pass a manager's username with --as, "
+        "or give 'reviewer' the manage_workspace permission."
+    )
 
 
 def test_no_superuser_needs_as(queue, tmp_path):

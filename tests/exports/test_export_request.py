@@ -56,8 +56,13 @@ def test_request_without_queues_covers_managed_queues(manager, queue):
 
 
 def test_request_by_reviewer_is_denied(reviewer, queue):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as error:
         _request(reviewer, {"queues": [queue.slug]})
+
+    assert error.value.message == (
+        "User 'reviewer' is not a manager, so they cannot request exports; ask a manager to export, "
+        "or an admin to give 'reviewer' the manage_workspace permission."
+    )
 
 
 def test_unmanaged_queue_is_not_found(manager):
@@ -266,7 +271,7 @@ def test_kind_missing_from_format_is_rejected(manager, queue):
         _request(manager, {"queues": [queue.slug]}, kind="kto", format="openai")
 
     assert error.value.message_dict["kind"] == [
-        "Format 'openai' has no 'kto' file; choose one of all, sft, dpo, or another format."
+        "Format 'openai' has no 'kto' file; choose one of all, both, sft, dpo, or another format."
     ]
 
 

@@ -73,7 +73,7 @@ def test_kind_without_writer_is_rejected():
         kinds_resolve(kind="kto", format="openai")
 
     assert error.value.message_dict["kind"] == [
-        "Format 'openai' has no 'kto' file; choose one of all, sft, dpo, or another format."
+        "Format 'openai' has no 'kto' file; choose one of all, both, sft, dpo, or another format."
     ]
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from reviews.admin.dashboard import dashboard_build
 from reviews.models import QueueMembership, Review, ReviewItem
+from reviews.services import assignment_claim, review_revise, review_submit
 from rubrics.models import Criterion
 from tests.factories import (
     CriterionFactory,
@@ -193,11 +194,40 @@ def test_replaced_revisions_are_not_counted(manager, queue):
     assert entry.median_seconds == 30
 
 
-def test_throughput_counts_revisions(manager, queue):
+def test_throughput_counts_revised_review_once(manager, queue, reviewer):
+    ReviewItemFactory.create_batch(6, queue=queue)
+    reviews = []
+    for _ in range(6):
+        assignment = assignment_claim(queue=queue, reviewer=reviewer)
+        reviews.append(review_submit(assignment=assignment, reviewer=reviewer, verdict="approved"))
+    for review in reviews[:2]:
+        review_revise(review=review, reviewer=reviewer, verdict="rejected", reason="Wrong fact.")
+
+    throughput = dashboard_build(user=manager)["reviewers"]
+
+    assert [entry.username for entry in throughput] == ["reviewer"]
+    assert throughput[0].total == 6
+    assert throughput[0].days[-1].bar.value == 6
+
+
+def test_throughput_counts_revision_on_its_day(manager, queue):
+    now = timezone.now()
+    ana = UserFactory(username="ana")
+    first = ReviewFactory(item=ReviewItemFactory(queue=queue), reviewer=ana, is_current=False,
+                          submitted_at=now - datetime.timedelta(days=2))
+    ReviewFactory(item=first.item, reviewer=ana, supersedes=first, verdict=Review.Verdict.REJECTED,
+                  reason="Wrong fact.", submitted_at=now)
+
+    days = dashboard_build(user=manager, now=now)["reviewers"][0].days
+
+    assert [column.bar.value for column in days][-3:] == [0, 0, 1]
+
+
+def test_throughput_counts_rereviewed_item_again(manager, queue):
     item = ReviewItemFactory(queue=queue)
     ana = UserFactory(username="ana")
-    ReviewFactory(item=item, reviewer=ana, verdict=Review.Verdict.REJECTED, reason="Wrong fact.", is_current=False)
-    ReviewFactory(item=item, reviewer=ana)
+    ReviewFactory(item=item, reviewer=ana, is_current=False)
+    ReviewFactory(item=item, reviewer=ana, verdict=Review.Verdict.REJECTED, reason="Wrong fact.")
 
     assert dashboard_build(user=manager)["reviewers"][0].total == 2
 

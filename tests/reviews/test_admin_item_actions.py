@@ -178,13 +178,46 @@ def test_mark_gold_stores_answer(manager_client, queue):
 
 
 def test_mark_gold_rejects_missing_rewrite(manager_client, queue):
+    items = ReviewItemFactory.create_batch(2, queue=queue)
+
+    response = _confirm(manager_client, "mark_gold", [item.pk for item in items], verdict="needs_fix",
+                        corrected_response="  ")
+
+    assert response.status_code == 200
+    assert response.templates[0].name == "admin/action_confirm.html"
+    form = response.context["form"]
+    assert form.errors["corrected_response"] == ["A needs_fix gold answer requires the corrected response text."]
+    assert form["verdict"].value() == "needs_fix"
+    assert sorted(response.context["selected_ids"]) == [item.pk for item in items]
+    assert _messages(response) == []
+    assert not ReviewItem.objects.filter(is_gold=True).exists()
+
+
+def test_mark_gold_rejects_preferred_on_single_reply(manager_client, queue):
     item = ReviewItemFactory(queue=queue)
 
-    response = _confirm(manager_client, "mark_gold", [item.pk], verdict="needs_fix", corrected_response="")
+    response = _confirm(manager_client, "mark_gold", [item.pk], verdict="approved", preferred="a")
 
-    assert "No item was marked gold: A needs_fix gold answer requires the corrected response text." in _messages(response)
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["form"].errors["preferred"] == [f"Item {item.pk} has one candidate; leave preferred empty."]
+    assert f'name="_selected_action" value="{item.pk}"' in content
+    assert '<option value="approved" selected>' in content
+    assert '<option value="a" selected>' in content
     item.refresh_from_db()
     assert item.is_gold is False
+
+
+def test_mark_gold_corrected_after_error(manager_client, queue):
+    item = ReviewItemFactory(queue=queue)
+    _confirm(manager_client, "mark_gold", [item.pk], verdict="needs_fix", corrected_response="")
+
+    response = _confirm(manager_client, "mark_gold", [item.pk], verdict="needs_fix",
+                        corrected_response="Check the cable first.")
+
+    assert "Marked 1 item(s) as gold; 0 already had this answer." in _messages(response)
+    item.refresh_from_db()
+    assert item.gold_corrected_response == "Check the cable first."
 
 
 def test_send_back_reopens_reviewed(manager_client, queue, reviewer):

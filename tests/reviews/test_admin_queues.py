@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -163,6 +165,37 @@ def test_invalid_lease_shows_error(manager_client, queue):
     assert response.context["adminform"].form.errors["lease_minutes"] == [
         "Ensure this value is greater than or equal to 1."
     ]
+
+
+def input_tag(content: str, name: str) -> str:
+    return re.search(rf'<input [^>]*name="{name}"[^>]*>', content).group(0)
+
+
+def test_form_limits_match_model_validation(manager_client):
+    content = manager_client.get(ADD).content.decode()
+
+    assert 'min="1"' in input_tag(content, "reviews_per_item")
+    assert 'max="10"' in input_tag(content, "reviews_per_item")
+    assert 'min="1"' in input_tag(content, "lease_minutes")
+    assert 'max="1440"' in input_tag(content, "lease_minutes")
+    assert 'min="0"' in input_tag(content, "edit_window_minutes")
+    assert 'max="10080"' in input_tag(content, "edit_window_minutes")
+    assert 'min="0.0"' in input_tag(content, "sampling_rate")
+    assert 'max="1.0"' in input_tag(content, "sampling_rate")
+
+
+def test_zero_reviews_per_item_shows_error(manager_client, queue):
+    data = changeform_data(manager_client.get(change_url(queue)))
+    data["reviews_per_item"] = "0"
+
+    response = manager_client.post(change_url(queue), data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["reviews_per_item"] == [
+        "Ensure this value is greater than or equal to 1."
+    ]
+    queue.refresh_from_db()
+    assert queue.reviews_per_item == 1
 
 
 def test_rubric_choices_offer_latest_versions(manager_client, queue):

@@ -44,6 +44,17 @@ def test_demo_builds_first_bundle():
     assert job.counts["rows"] == {"sft": 7, "dpo": 5}
 
 
+def test_demo_prints_bundle_counts_readably():
+    output = _run_demo()
+
+    job = ExportJob.objects.get()
+    assert f"Export bundle {job.pk}:\n" in output
+    assert "  Items: 8 (approved 2, needs_fix 5, rejected 1)\n" in output
+    assert "  sft rows: 7 (0 duplicates removed)\n" in output
+    assert "  dpo rows: 5 (0 duplicates removed)\n" in output
+    assert "{'items'" not in output
+
+
 def test_demo_rerun_adds_nothing():
     _run_demo()
 

@@ -199,7 +199,7 @@ def test_strict_imports_valid_file(tmp_path, queue):
     output, error = run(jsonl(tmp_path, json.dumps(GOOD)), queue=queue.slug, strict=True)
 
     assert error == ""
-    assert "1 created, 0 duplicates skipped, 0 rejected (1 rows read)." in output
+    assert "1 created, 0 duplicates skipped, 0 rejected (1 row read)." in output
 
 
 def test_stored_id_with_other_content_is_rejected(tmp_path, queue):
@@ -258,6 +258,50 @@ def test_row_of_wrong_format(tmp_path, queue):
     output, _ = run(jsonl(tmp_path, json.dumps(GOOD)), queue=queue.slug, format="hh-rlhf")
 
     assert "line 1: unknown key 'messages'; move it into metadata or remove it. The hh-rlhf format allows " in output
+
+
+def test_file_of_wrong_format_suggests_auto(tmp_path, queue):
+    path = jsonl(tmp_path, json.dumps(GOOD), json.dumps(GOOD))
+
+    output, error = run(path, queue=queue.slug, format="hh-rlhf")
+
+    assert "line 1: unknown key 'messages';" in output
+    assert "line 2: unknown key 'messages';" in output
+    assert (
+        "No row could be read as hh-rlhf, so the file does not look like the hh-rlhf format; "
+        "run the command again with --format auto to detect its format."
+    ) in output
+    assert error == "2 rows were rejected; see the list above."
+
+
+def test_strict_file_of_wrong_format_suggests_auto(tmp_path, queue):
+    output, _ = run(jsonl(tmp_path, json.dumps(GOOD)), queue=queue.slug, format="hh-rlhf", strict=True)
+
+    assert "Strict mode: nothing was imported" in output
+    assert "does not look like the hh-rlhf format; run the command again with --format auto" in output
+
+
+def test_partly_matching_file_has_no_format_hint(tmp_path, queue):
+    other = {"messages": [GOOD["messages"][0], {"role": "assistant", "content": "No."}], "verdcit": "approved"}
+
+    output, _ = run(jsonl(tmp_path, json.dumps(GOOD), json.dumps(other)), queue=queue.slug, format="chat")
+
+    assert "line 2: unknown key 'verdcit';" in output
+    assert "--format auto" not in output
+
+
+def test_detected_format_has_no_format_hint(tmp_path, queue):
+    output, _ = run(jsonl(tmp_path, json.dumps({"question": "Hi"})), queue=queue.slug)
+
+    assert "line 1: no known format matches its keys:" in output
+    assert "--format auto" not in output
+
+
+def test_unreadable_lines_have_no_format_hint(tmp_path, queue):
+    output, _ = run(jsonl(tmp_path, "{not json", "[1, 2]"), queue=queue.slug, format="chat")
+
+    assert "(2 rows read)" in output
+    assert "--format auto" not in output
 
 
 def test_undetectable_row(tmp_path, queue):
@@ -324,8 +368,10 @@ def test_import_as_reviewer_is_refused(tmp_path, queue, reviewer):
     _, error = run(jsonl(tmp_path, json.dumps(GOOD)), queue=queue.slug, **{"as": "reviewer"})
 
     assert error == (
-        f"User 'reviewer' does not manage queue {queue.slug!r}; make them a manager of the queue, or run without --as."
+        f"User 'reviewer' does not manage queue {queue.slug!r}; pass the username of a manager of "
+        f"{queue.slug!r} with --as, or make 'reviewer' a manager of it."
     )
+    assert "without --as" not in error
     assert ReviewItem.objects.count() == 0
 
 

@@ -74,8 +74,32 @@ def test_summary_counts():
 
     assert report.summary_lines() == [
         "Format: chat (detected from line 1)",
-        "2 created, 1 duplicates skipped, 1 rejected (4 rows read).",
+        "2 created, 1 duplicate skipped, 1 rejected (4 rows read).",
     ]
+
+
+def test_summary_of_one_row():
+    report, _ = make_report(StringIO())
+    report.row_read()
+    report.add(result(0, 1))
+
+    assert report.summary_lines()[0] == "0 created, 1 duplicate skipped, 0 rejected (1 row read)."
+
+
+def test_progress_of_one_row():
+    report, _ = make_report(StringIO())
+    report.row_read()
+
+    assert report.counts() == "1 row read: 0 created, 0 duplicates skipped, 0 rejected"
+
+
+def test_summary_of_one_row_strict_rollback():
+    report, _ = make_report(StringIO())
+    report.row_read()
+    report.reject("line 1", "expected a JSON object, got null")
+    report.rolled_back = True
+
+    assert report.summary_lines()[0].startswith("1 row read, 1 rejected. Strict mode:")
 
 
 def test_summary_of_repeated_import():

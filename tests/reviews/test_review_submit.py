@@ -168,6 +168,20 @@ def test_submitted_assignment_cannot_be_submitted_again(assignment, reviewer):
     assert Review.objects.count() == 1
 
 
+def test_submitted_assignment_conflict_says_revise(assignment, reviewer):
+    review = _submit(assignment, reviewer)
+
+    with pytest.raises(Conflict) as raised:
+        _submit(assignment, reviewer)
+
+    assert raised.value.message == (
+        f"Assignment {assignment.pk} is submitted as review {review.pk}; to change it, revise the review "
+        f"(POST /api/v1/reviews/{review.pk}/revise/ or your review history in the workspace)."
+    )
+    assert raised.value.code == "assignment_not_claimed"
+    assert "claim the item again" not in raised.value.message
+
+
 def test_overlap_first_review_keeps_item_in_review(queue, item, reviewer):
     queue.reviews_per_item = 2
     queue.save()

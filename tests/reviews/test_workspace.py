@@ -815,3 +815,32 @@ def test_assignment_page_embeds_original_for_diff(reviewer_client, queue, criter
 
     assert '<script id="original-response" type="application/json">' in content
     assert "\\u003C/script\\u003E\\u003Cscript\\u003Ealert(1)" in content
+
+
+
+def form_action(content: str, marker: str) -> str:
+    """Return the action of the page's first post form whose markup contains ``marker``."""
+    forms = re.findall(r'(<form method="post" action="([^"]+)".*?</form>)', content, re.DOTALL)
+    return html.unescape(next(action for markup, action in forms if marker in markup))
+
+
+@pytest.mark.parametrize("release_next", [False, True])
+def test_skipped_item_stays_away_from_start_reviewing(reviewer_client, queue, criteria, release_next):
+    ReviewItemFactory.create_batch(150, queue=queue, conversation=TOOL_CONVERSATION,
+                                   response={"role": "assistant", "content": REPLY})
+    page = reviewer_client.post(claim_url(queue), follow=True)
+    for _ in range(11):
+        page = reviewer_client.post(page.redirect_chain[-1][0], review_data(), follow=True)
+    skipped = Assignment.objects.get(state=Assignment.State.CLAIMED)
+
+    page = reviewer_client.post(form_action(page.content.decode(), 'id="skip-form"'), follow=True)
+    following = Assignment.objects.get(state=Assignment.State.CLAIMED)
+    if release_next:
+        reviewer_client.post(reverse("admin:workspace_release", args=[following.pk]))
+    queue_list = reviewer_client.get(reverse("admin:workspace")).content.decode()
+    page = reviewer_client.post(form_action(queue_list, 'class="button start-reviewing"'), follow=True)
+
+    opened = Assignment.objects.get(state=Assignment.State.CLAIMED)
+    assert page.redirect_chain[-1][0] == assignment_url(opened)
+    assert opened.item_id != skipped.item_id
+    assert opened.item_id == following.item_id

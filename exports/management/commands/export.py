@@ -11,10 +11,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from bookbag.audit.context import audit_context
 from bookbag.errors import BookbagError
+from exports.counts import counts_lines
 from exports.formats import format_names, kind_names
 from exports.models import ExportJob
 from exports.services import export_build, export_request
-from reviews.access import command_actor_default
+from reviews.access import command_actor_default, is_manager
 
 
 class Command(BaseCommand):
@@ -76,19 +77,8 @@ class Command(BaseCommand):
         self._counts_print(job, output_path)
 
     def _counts_print(self, job: ExportJob, output_path: Path) -> None:
-        # Sorted explicitly, because PostgreSQL's jsonb does not keep the key order of the counts.
-        counts = job.counts
-        verdicts = ", ".join(f"{verdict} {count}" for verdict, count in sorted(counts["verdicts"].items()))
-        self.stdout.write(f"Items: {counts['items']} ({verdicts})")
-        for kind in job.manifest["kinds"]:
-            self.stdout.write(f"{kind} rows: {counts['rows'][kind]} "
-                              f"({counts['duplicates_removed'][kind]} duplicates removed)")
-        self.stdout.write(f"Identical pairs dropped: {counts['dpo_pairs_dropped_identical']}")
-        self.stdout.write(f"Trivial edits flagged: {counts['trivial_edits']}")
-        redacted = ", ".join(f"{kind} {count}" for kind, count in sorted(counts["redacted"].items()))
-        self.stdout.write(f"Redacted: {redacted}")
-        self.stdout.write(f"Items skipped as invalid: {counts['items_skipped_invalid']}")
-        self.stdout.write(f"Rows left out as invalid: {counts['rows_invalid']}")
+        for line in counts_lines(job):
+            self.stdout.write(line)
         self.stdout.write(self.style.SUCCESS(f"Wrote export {job.pk} to {output_path} (sha256 {job.sha256})"))
 
 
@@ -110,6 +100,11 @@ def _requester(username: str | None):
         user = User.objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"User {username!r} not found; pass the username of a manager with --as.")
+        if not is_manager(user):
+            raise CommandError(
+                f"User {username!r} is not a manager, so they cannot request exports; pass a manager's username "
+                f"with --as, or give {username!r} the manage_workspace permission."
+            )
         return user
     user = command_actor_default()
     if user is None:

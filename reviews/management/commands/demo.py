@@ -3,6 +3,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from bookbag.audit.context import audit_context
+from exports.counts import counts_lines
 from reviews import demo
 
 
@@ -40,7 +41,9 @@ class Command(BaseCommand):
 
     def _summary(self, credentials, reviewed: int, job, addrport: str) -> None:
         self.stdout.write(f"Sample reviews made now: {reviewed} (by reviewer2).")
-        self.stdout.write(f"Export bundle {job.pk}: {job.counts}.")
+        self.stdout.write(f"Export bundle {job.pk}:")
+        for line in counts_lines(job):
+            self.stdout.write(f"  {line}")
         self.stdout.write("")
         self.stdout.write("Demo users (passwords are new on every run):")
         for user in credentials:

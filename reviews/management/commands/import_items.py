@@ -97,12 +97,12 @@ class Command(BaseCommand):
         if queue is None and not is_manager(user):
             raise CommandError(
                 f"User {username!r} is not a manager, so no queue takes their items; "
-                "give them the manage_workspace permission, or run without --as."
+                f"pass a manager's username with --as, or give {username!r} the manage_workspace permission."
             )
         if queue is not None and not can_manage(user, queue):
             raise CommandError(
-                f"User {username!r} does not manage queue {queue.slug!r}; "
-                "make them a manager of the queue, or run without --as."
+                f"User {username!r} does not manage queue {queue.slug!r}; pass the username of a manager of "
+                f"{queue.slug!r} with --as, or make {username!r} a manager of it."
             )
         return user
 
