@@ -19,10 +19,19 @@ from ..services import membership_remove, membership_set, queue_create, queue_up
 from ..services.queues import EDITABLE_FIELDS, QUEUE_FIELDS
 
 
+ROUTING_RULES_HELP = (
+    'Which items ingested without a queue this queue takes: a JSON object with any of "source" and "model" '
+    '(a string or a list of strings) and "metadata" (keys and the value or values each accepts), such as '
+    '{"source": "support-bot", "metadata": {"lang": ["en", "de"]}}. An item must match every given rule. '
+    "Empty rules take nothing. The sampling rate then takes that share of the matching items."
+)
+
+
 class QueueForm(forms.ModelForm):
     class Meta:
         model = Queue
         fields = QUEUE_FIELDS
+        help_texts = {"routing_rules": ROUTING_RULES_HELP}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -338,3 +338,12 @@ def test_manager_cannot_join_new_queue_as_reviewer(manager_client, manager):
         "You cannot remove or demote your own manager membership; another manager has to do it."
     ]
     assert not Queue.objects.filter(slug="router-replies").exists()
+
+
+def test_form_explains_routing_rules(manager_client):
+    form = manager_client.get(ADD).context["adminform"].form
+
+    help_text = form.fields["routing_rules"].help_text
+    assert '"source"' in help_text
+    assert '"metadata"' in help_text
+    assert "Empty rules take nothing" in help_text
