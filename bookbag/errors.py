@@ -46,6 +46,10 @@ class ValidationErrors:
                 self.messages.setdefault(key, []).extend(messages)
             return default
 
+    def add(self, key: str, message: str) -> None:
+        """Keep ``message`` for ``key``, as a failed check would."""
+        self.messages.setdefault(key, []).append(message)
+
     def raise_any(self) -> None:
         """Raise one ValidationError with every kept message, if there is any."""
         if self.messages:

@@ -78,7 +78,7 @@ def filters_clean(*, requester, raw: Any) -> tuple[ExportFilters, list[Queue]]:
     after = errors.check(_moment, raw, "reviewed_after")
     before = errors.check(_moment, raw, "reviewed_before")
     if after and before and after >= before:
-        errors.check(_raise, "reviewed_before", "reviewed_before must be later than reviewed_after.")
+        errors.add("reviewed_before", "reviewed_before must be later than reviewed_after.")
     cleaned = {
         "verdicts": errors.check(lambda: _verdicts_clean(_string_list(raw, "verdicts"))),
         "reviewers": errors.check(lambda: _reviewers_clean(_string_list(raw, "reviewers"))),
@@ -99,10 +99,6 @@ def filters_clean(*, requester, raw: Any) -> tuple[ExportFilters, list[Queue]]:
         **cleaned,
     )
     return filters, queues
-
-
-def _raise(key: str, message: str) -> None:
-    raise ValidationError({key: message})
 
 
 def _string_list(raw: dict[str, Any], key: str) -> list[str]:

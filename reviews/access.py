@@ -89,7 +89,7 @@ def items_visible(user) -> QuerySet[ReviewItem]:
 
 
 def can_move_items(user) -> bool:
-    """Return whether ``user`` may move items kept without a queue into a queue: only an admin sees such items."""
+    """Return whether ``user`` may move items kept without a queue into a queue, which only an admin can see."""
     return is_admin(user)
 
 

@@ -105,3 +105,19 @@ class ReviewFactory(factory.django.DjangoModelFactory):
     rubric = factory.SelfAttribute("item.queue.rubric")
     verdict = Review.Verdict.APPROVED
     submitted_at = factory.LazyFunction(timezone.now)
+
+
+# Items in every state, counted per state, for tests of progress counts.
+ITEMS_PER_STATE = {
+    ReviewItem.State.PENDING: 3,
+    ReviewItem.State.IN_REVIEW: 2,
+    ReviewItem.State.ADJUDICATION: 1,
+    ReviewItem.State.REVIEWED: 4,
+    ReviewItem.State.DONE: 2,
+}
+
+
+def items_in_every_state(queue) -> None:
+    """Create ``ITEMS_PER_STATE`` items in ``queue``."""
+    for state, count in ITEMS_PER_STATE.items():
+        ReviewItemFactory.create_batch(count, queue=queue, state=state)

@@ -124,10 +124,15 @@ def assign_items(modeladmin, request, queryset: QuerySet):
     modeladmin.message_user(
         request, f"Assigned {len(result.assigned)} item(s) to {reviewer.get_username()}.", messages.SUCCESS
     )
-    if result.skipped:
-        reasons = "; ".join(result.skipped[item_id] for item_id in sorted(result.skipped))
-        modeladmin.message_user(request, f"Skipped {len(result.skipped)} item(s): {reasons}.", messages.WARNING)
+    _report_skipped(modeladmin, request, result.skipped)
     return None
+
+
+def _report_skipped(modeladmin, request, skipped: dict[int, str]) -> None:
+    """Warn about the items an action skipped, each with its reason, in item id order."""
+    if skipped:
+        reasons = "; ".join(skipped[item_id] for item_id in sorted(skipped))
+        modeladmin.message_user(request, f"Skipped {len(skipped)} item(s): {reasons}.", messages.WARNING)
 
 
 @admin.action(description="Mark as gold", permissions=["manage"])
@@ -191,7 +196,5 @@ def move_to_queue(modeladmin, request, queryset: QuerySet):
         modeladmin.message_user(request, f"No item was moved: {_error_text(error)}", messages.ERROR)
         return None
     modeladmin.message_user(request, f"Moved {result.moved} item(s) to queue {queue.name}.", messages.SUCCESS)
-    if result.skipped:
-        reasons = "; ".join(result.skipped[item_id] for item_id in sorted(result.skipped))
-        modeladmin.message_user(request, f"Skipped {len(result.skipped)} item(s): {reasons}.", messages.WARNING)
+    _report_skipped(modeladmin, request, result.skipped)
     return None

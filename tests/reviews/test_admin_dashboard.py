@@ -18,6 +18,7 @@ from tests.factories import (
     ReviewFactory,
     ReviewItemFactory,
     UserFactory,
+    items_in_every_state,
 )
 
 pytestmark = pytest.mark.django_db
@@ -105,23 +106,8 @@ def test_dashboard_escapes_queue_name(client, manager):
     assert "&lt;img src=x onerror=alert(1)&gt;" in content
 
 
-# A hand-built queue: items in every state, counted per state.
-ITEMS_PER_STATE = {
-    ReviewItem.State.PENDING: 3,
-    ReviewItem.State.IN_REVIEW: 2,
-    ReviewItem.State.ADJUDICATION: 1,
-    ReviewItem.State.REVIEWED: 4,
-    ReviewItem.State.DONE: 2,
-}
-
-
-def _fill(queue):
-    for state, count in ITEMS_PER_STATE.items():
-        ReviewItemFactory.create_batch(count, queue=queue, state=state)
-
-
 def test_progress_counts_items_per_state(manager, queue):
-    _fill(queue)
+    items_in_every_state(queue)
     ReviewItemFactory(queue=QueueFactory(), state=ReviewItem.State.PENDING)
 
     progress = _stats(manager, queue).progress
@@ -140,7 +126,7 @@ def test_progress_labels_say_what_they_count(manager, queue):
 
 
 def test_progress_finished_notes_adjudicated_items(manager, queue):
-    _fill(queue)
+    items_in_every_state(queue)
 
     segments = {segment.key: segment for segment in _stats(manager, queue).progress.segments}
 
@@ -149,7 +135,7 @@ def test_progress_finished_notes_adjudicated_items(manager, queue):
 
 
 def test_progress_legend_on_page(client, manager, queue):
-    _fill(queue)
+    items_in_every_state(queue)
     client.force_login(manager)
 
     content = client.get(INDEX).content.decode()

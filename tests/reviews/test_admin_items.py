@@ -241,8 +241,8 @@ def test_admin_changelist_query_count_is_flat(admin_client, queue, rows, django_
     ReviewItemFactory.create_batch(rows, queue=queue)
     ReviewItemFactory.create_batch(rows, queue=None)
 
-    # Session, user, the queue filter's choices, the count, the page of items; a superuser needs no permission reads
-    # and the admin navigation needs no lead check.
+    # Session, user, the queue filter's choices, the count and the page of items. A superuser needs no permission
+    # reads, and the admin navigation needs no lead check.
     with django_assert_num_queries(5):
         response = admin_client.get(CHANGELIST)
 

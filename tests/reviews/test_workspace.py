@@ -17,6 +17,7 @@ from tests.factories import (
     QueueFactory,
     ReviewItemFactory,
     UserFactory,
+    items_in_every_state,
 )
 
 pytestmark = pytest.mark.django_db
@@ -647,19 +648,8 @@ def test_queue_list_shows_progress_bars(reviewer_client, reviewer, queue, items)
     assert 'class="progress-finished" style="width: 25.00%"' in response.content.decode()
 
 
-# A hand-built queue: items in every state, counted per state.
-ITEMS_PER_STATE = {
-    ReviewItem.State.PENDING: 3,
-    ReviewItem.State.IN_REVIEW: 2,
-    ReviewItem.State.ADJUDICATION: 1,
-    ReviewItem.State.REVIEWED: 4,
-    ReviewItem.State.DONE: 2,
-}
-
-
 def test_queue_list_progress_matches_dashboard(reviewer_client, manager, queue):
-    for state, count in ITEMS_PER_STATE.items():
-        ReviewItemFactory.create_batch(count, queue=queue, state=state)
+    items_in_every_state(queue)
 
     response = reviewer_client.get(reverse("admin:workspace"))
 
@@ -672,8 +662,7 @@ def test_queue_list_progress_matches_dashboard(reviewer_client, manager, queue):
 
 
 def test_queue_list_progress_legend(reviewer_client, queue):
-    for state, count in ITEMS_PER_STATE.items():
-        ReviewItemFactory.create_batch(count, queue=queue, state=state)
+    items_in_every_state(queue)
 
     content = reviewer_client.get(reverse("admin:workspace")).content.decode()
 

@@ -19,7 +19,7 @@ HELP = """Import AI replies to review from a JSON Lines or JSON array file (gzip
 
 Without --queue, each row goes to the first active queue whose routing rules
 and sampling rate take it (only queues the --as user manages). Rows that no
-queue takes are kept without a queue, and the summary counts them; an admin
+queue takes are kept without a queue, and the summary counts them. An admin
 moves them into a queue with the "Move to queue" action of the admin's review
 item list.
 
